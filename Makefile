@@ -1,0 +1,104 @@
+# pvkvm: one entry point.
+#
+#   make                 build everything into build/
+#   make check           every test: unit (plain, TSan, ASan+UBSan), end-to-end
+#   make bench           the PV vs full-virt benchmark (the main job)
+#   make fuzz            fuzz the guest-facing parsers
+#   make linux-modules   the Linux guest drivers against Debian's headers
+#   make clean           remove build/
+#
+# Each area adds its targets in its own fragment (ring/ring.mk, host/host.mk,
+# guest-drivers/guest.mk, tests/tests.mk ...); this file holds what they share.
+
+BUILD ?= build
+CC ?= cc
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
+WARN := -Wall -Wextra -Werror
+HOST_CFLAGS := -std=gnu11 -g -O2 $(WARN) -I. -D_GNU_SOURCE -pthread -MMD -MP
+HOST_LDLIBS := -lurcu -laio -lpthread
+TEST_LDLIBS := -lcriterion
+
+# Sanitizer variants of the host library and unit tests. Each builds into its
+# own tree so objects never mix.
+VARIANTS := plain tsan asan
+VARIANT_DIR_plain := $(BUILD)
+VARIANT_DIR_tsan := $(BUILD)/tsan
+VARIANT_DIR_asan := $(BUILD)/asan
+VARIANT_CFLAGS_plain :=
+VARIANT_CFLAGS_tsan := -fsanitize=thread -O1
+VARIANT_CFLAGS_asan := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
+
+.DEFAULT_GOAL := all
+.PHONY: all check check-unit check-tsan check-asan check-e2e bench fuzz \
+	linux-modules clean deps
+
+# Installs missing Debian packages; a stamp keeps it to once per build tree.
+DEPS_STAMP := $(BUILD)/.deps
+$(DEPS_STAMP): scripts/deps.sh
+	$(Q)mkdir -p $(BUILD)
+	$(Q)scripts/deps.sh
+	$(Q)touch $@
+deps: $(DEPS_STAMP)
+
+# Fragments append to these.
+ALL_TARGETS :=
+UNIT_TESTS :=       # test sources built per variant and linked with the host library
+E2E_TESTS :=        # binaries or scripts run by check-e2e, after `all`
+CHECK_SCRIPTS :=    # extra shell tests run by check-e2e
+LIB_SRCS :=         # sources of libpvkvm (host userspace)
+
+include $(sort $(wildcard */*.mk))
+
+# --- host library + unit tests, per variant ---------------------------------
+define variant_rules
+$(1)_DIR := $$(VARIANT_DIR_$(1))
+$(1)_CFLAGS := $$(HOST_CFLAGS) $$(VARIANT_CFLAGS_$(1))
+$(1)_LIB_OBJS := $$(patsubst %.c,$$($(1)_DIR)/obj/%.o,$$(LIB_SRCS))
+$(1)_LIB := $$($(1)_DIR)/libpvkvm.a
+$(1)_TEST_BINS := $$(patsubst tests/unit/%.c,$$($(1)_DIR)/tests/unit/%,$$(UNIT_TESTS))
+
+$$($(1)_DIR)/obj/%.o: %.c | $$(DEPS_STAMP)
+	@mkdir -p $$(dir $$@)
+	@echo "  CC[$(1)] $$<"
+	$$(Q)$$(CC) $$($(1)_CFLAGS) -c $$< -o $$@
+
+$$($(1)_LIB): $$($(1)_LIB_OBJS)
+	@mkdir -p $$(dir $$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+$$($(1)_DIR)/tests/unit/%: tests/unit/%.c $$($(1)_LIB) | $$(DEPS_STAMP)
+	@mkdir -p $$(dir $$@)
+	@echo "  TEST[$(1)] $$<"
+	$$(Q)$$(CC) $$($(1)_CFLAGS) $$< -o $$@ $$($(1)_LIB) $$(TEST_LDLIBS) $$(HOST_LDLIBS)
+
+-include $$($(1)_LIB_OBJS:.o=.d) $$($(1)_TEST_BINS:=.d)
+endef
+$(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
+
+all: $(plain_LIB) $(plain_TEST_BINS) $(ALL_TARGETS)
+
+# --- tests -------------------------------------------------------------------
+# scripts/run-tests.sh runs each binary, reads Criterion's synthesis line and
+# ends with one "N passed, N failed" line for the whole group.
+RUN_TESTS := scripts/run-tests.sh
+
+check: all $(tsan_TEST_BINS) $(asan_TEST_BINS)
+	$(Q)$(RUN_TESTS) --summary-file $(BUILD)/check-summary \
+		--group unit $(plain_TEST_BINS) \
+		--group tsan $(tsan_TEST_BINS) \
+		--group asan $(asan_TEST_BINS) \
+		--group e2e $(E2E_TESTS) $(CHECK_SCRIPTS)
+
+check-unit: all
+	$(Q)$(RUN_TESTS) --group unit $(plain_TEST_BINS)
+check-tsan: $(tsan_TEST_BINS)
+	$(Q)$(RUN_TESTS) --group tsan $(tsan_TEST_BINS)
+check-asan: $(asan_TEST_BINS)
+	$(Q)$(RUN_TESTS) --group asan $(asan_TEST_BINS)
+check-e2e: all
+	$(Q)$(RUN_TESTS) --group e2e $(E2E_TESTS) $(CHECK_SCRIPTS)
+
+clean:
+	rm -rf $(BUILD)
