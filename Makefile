@@ -49,7 +49,7 @@ E2E_TESTS :=        # binaries or scripts run by check-e2e, after `all`
 CHECK_SCRIPTS :=    # extra shell tests run by check-e2e
 LIB_SRCS :=         # sources of libpvkvm (host userspace)
 
-include $(sort $(wildcard */*.mk))
+include $(sort $(wildcard */*.mk */*/*.mk))
 
 # --- host library + unit tests, per variant ---------------------------------
 define variant_rules
