@@ -102,3 +102,8 @@ check-e2e: all
 
 clean:
 	rm -rf $(BUILD)
+
+# The main job. scripts/bench.sh installs what the plots need and says
+# plainly which parts are not built yet.
+bench: all
+	$(Q)scripts/bench.sh
