@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvkvm_ring.h - Xen-style shared request/response rings.
+ *
+ * One page (or 2^order pages) of shared memory holds a 256-byte header of
+ * free-running 32-bit indices and a power-of-two array of slots. A slot
+ * carries a request from the frontend (the guest) and later the response to
+ * it from the backend (the host). docs/ring.md explains the rules; in short:
+ *
+ *  - indices are free-running and wrap at 2^32; a slot is index & (n - 1);
+ *  - a producer publishes with release and notifies only if the peer asked
+ *    (its event index lies in (old, new]); a consumer about to sleep sets its
+ *    event index and re-checks (final check): no wake-up is ever lost;
+ *  - each request/response is copied out of shared memory once, into private
+ *    memory, before anyone looks at it;
+ *  - a peer's impossible producer index breaks the ring for good (-1).
+ *
+ * Use:
+ *   PVKVM_RING_DEFINE(blk, struct blk_req, struct blk_rsp)
+ * defines union blk_slot, struct blk_sring, struct blk_front, struct blk_back
+ * and blk_* functions (see the macro at the end of this file).
+ */
+#ifndef PVKVM_RING_H
+#define PVKVM_RING_H
+
+#include "ring/pvkvm_ring_sys.h"
+
+#define PVKVM_RING_HDR_SIZE 256u
+#define PVKVM_RING_LINE 64u
+/* Above this, free-running differences would be ambiguous. */
+#define PVKVM_RING_MAX_SLOTS (1u << 31)
+
+/*
+ * The shared header. Each index has a 64-byte line to itself so the two
+ * sides never write the same line (req_prod and rsp_event are the
+ * frontend's, rsp_prod and req_event the backend's).
+ */
+struct pvkvm_ring_hdr {
+	uint32_t req_prod;  /* frontend: requests published */
+	uint8_t pad0[PVKVM_RING_LINE - 4];
+	uint32_t req_event; /* backend: notify me when req_prod passes this */
+	uint8_t pad1[PVKVM_RING_LINE - 4];
+	uint32_t rsp_prod;  /* backend: responses published */
+	uint8_t pad2[PVKVM_RING_LINE - 4];
+	uint32_t rsp_event; /* frontend: notify me when rsp_prod passes this */
+	uint8_t pad3[PVKVM_RING_LINE - 4];
+};
+PVKVM_RING_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_ring_hdr, req_prod) == 0,
+			 "req_prod on line 0");
+PVKVM_RING_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_ring_hdr, req_event) == 64,
+			 "req_event on line 1");
+PVKVM_RING_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_ring_hdr, rsp_prod) == 128,
+			 "rsp_prod on line 2");
+PVKVM_RING_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_ring_hdr, rsp_event) == 192,
+			 "rsp_event on line 3");
+PVKVM_RING_STATIC_ASSERT(sizeof(struct pvkvm_ring_hdr) == PVKVM_RING_HDR_SIZE,
+			 "ring header is 4 cache lines");
+
+enum pvkvm_ring_notify {
+	PVKVM_RING_SUPPRESS = 0, /* notify only when the peer asked (event index) */
+	PVKVM_RING_ALWAYS = 1,   /* notify on every push that published something */
+};
+
+/* ---------------------------------------------------------------------------
+ * Type-independent helpers. The macro's functions are thin wrappers over
+ * these, so the logic exists once.
+ * ------------------------------------------------------------------------- */
+
+/* Largest power of two n with 256 + n * slot_size <= bytes, or 0. */
+static inline uint32_t pvkvm_ring_slots_for(size_t bytes, size_t slot_size)
+{
+	size_t fit;
+	uint32_t n = 1;
+
+	if (slot_size == 0 || bytes < PVKVM_RING_HDR_SIZE + slot_size)
+		return 0;
+	fit = (bytes - PVKVM_RING_HDR_SIZE) / slot_size;
+	while (n < PVKVM_RING_MAX_SLOTS && (size_t)n * 2 <= fit)
+		n *= 2;
+	return n;
+}
+
+/*
+ * Did the producer move past the consumer's event index? True iff
+ * old < event <= new in wrapping arithmetic: all three are compared as
+ * distances back from new, which stays correct across the 2^32 wrap.
+ */
+static inline bool pvkvm_ring_crossed_event(uint32_t old, uint32_t new_prod,
+					    uint32_t event)
+{
+	return (uint32_t)(new_prod - event) < (uint32_t)(new_prod - old);
+}
+
+static inline void pvkvm_ring_hdr_init(struct pvkvm_ring_hdr *h)
+{
+	PVKVM_RING_STORE(&h->req_prod, 0u);
+	PVKVM_RING_STORE(&h->rsp_prod, 0u);
+	/* 1: the first item published wakes a consumer that never ran. */
+	PVKVM_RING_STORE(&h->req_event, 1u);
+	PVKVM_RING_STORE(&h->rsp_event, 1u);
+}
+
+/*
+ * Publish a producer index and decide whether to notify.
+ * The full store->load ordering is what makes this race-free: either the
+ * consumer's later re-check sees new_prod, or we see its new event index.
+ */
+static inline bool pvkvm_ring_publish(uint32_t *prod, const uint32_t *event,
+				      uint32_t new_prod, enum pvkvm_ring_notify mode)
+{
+	uint32_t old = PVKVM_RING_LOAD(prod);
+
+	if (old == new_prod)
+		return false;
+	PVKVM_RING_STORE_SYNC(prod, new_prod);
+	if (mode == PVKVM_RING_ALWAYS)
+		return true;
+	return pvkvm_ring_crossed_event(old, new_prod, PVKVM_RING_LOAD_SYNC(event));
+}
+
+/*
+ * Consumer side of the same rule: before sleeping, ask to be woken by the
+ * next item (event = cons + 1), then look once more. True: items are there
+ * (or the index is bogus and the caller's take will say so): do not sleep.
+ */
+static inline bool pvkvm_ring_final_check(uint32_t *event, const uint32_t *prod,
+					  uint32_t cons)
+{
+	if (PVKVM_RING_LOAD_ACQUIRE(prod) != cons)
+		return true;
+	PVKVM_RING_STORE_SYNC(event, cons + 1);
+	return PVKVM_RING_LOAD_SYNC(prod) != cons;
+}
+
+/*
+ * Backend: how many requests may be taken now, or -1 if the frontend's
+ * req_prod is impossible. A sane req_prod lies in [req_cons, rsp_prod_pvt +
+ * nr]: never behind what we consumed, and never more than a ring ahead of the
+ * responses we produced (the frontend can't reuse slots we have not answered).
+ */
+static inline int64_t pvkvm_ring_reqs_ready(uint32_t req_prod, uint32_t req_cons,
+					    uint32_t rsp_prod_pvt, uint32_t nr)
+{
+	uint32_t ahead_of_rsp = req_prod - rsp_prod_pvt;
+	uint32_t taken = req_cons - rsp_prod_pvt;
+
+	if (ahead_of_rsp > nr || ahead_of_rsp < taken)
+		return -1;
+	return ahead_of_rsp - taken;
+}
+
+/*
+ * Frontend: how many responses may be taken now, or -1 if the backend's
+ * rsp_prod is impossible: behind rsp_cons or beyond the requests we made
+ * (which are never more than nr ahead of rsp_cons).
+ */
+static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons,
+					    uint32_t req_prod_pvt, uint32_t nr)
+{
+	uint32_t ready = rsp_prod - rsp_cons;
+
+	if (ready > nr || ready > (uint32_t)(req_prod_pvt - rsp_cons))
+		return -1;
+	return ready;
+}
+
+/* ---------------------------------------------------------------------------
+ * PVKVM_RING_DEFINE(name, req_type, rsp_type)
+ *
+ * Frontend:                               Backend:
+ *   name_sring_init(s)                      name_back_init(b, s, bytes)
+ *   name_front_init(f, s, bytes)            name_back_take_req(b, &req)  1/0/-1
+ *   name_front_free_slots(f)                name_back_next_rsp(b)        slot|NULL
+ *   name_front_next_req(f)  slot|NULL       name_back_push_rsps(b)       notify?
+ *   name_front_push_reqs(f) notify?         name_back_final_check_reqs(b)
+ *   name_front_take_rsp(f, &rsp) 1/0/-1
+ *   name_front_final_check_rsps(f)
+ * ------------------------------------------------------------------------- */
+#define PVKVM_RING_DEFINE(name, req_type, rsp_type)                            \
+	union name##_slot {                                                    \
+		req_type req;                                                  \
+		rsp_type rsp;                                                  \
+	};                                                                     \
+	struct name##_sring {                                                  \
+		struct pvkvm_ring_hdr hdr;                                     \
+		union name##_slot slot[];                                      \
+	};                                                                     \
+	PVKVM_RING_STATIC_ASSERT(__builtin_offsetof(struct name##_sring, slot) \
+					 == PVKVM_RING_HDR_SIZE,               \
+				 #name ": slots start at byte 256");           \
+	struct name##_front {                                                  \
+		struct name##_sring *sring;                                    \
+		uint32_t nr_slots;                                             \
+		uint32_t req_prod_pvt; /* next request slot to fill */         \
+		uint32_t rsp_cons;     /* next response to take */             \
+		bool broken;                                                   \
+		enum pvkvm_ring_notify mode;                                   \
+	};                                                                     \
+	struct name##_back {                                                   \
+		struct name##_sring *sring;                                    \
+		uint32_t nr_slots;                                             \
+		uint32_t rsp_prod_pvt; /* next response slot to fill */        \
+		uint32_t req_cons;     /* next request to take */              \
+		bool broken;                                                   \
+		enum pvkvm_ring_notify mode;                                   \
+	};                                                                     \
+	PVKVM_RING_DEFINE_COMMON_(name)                                        \
+	PVKVM_RING_DEFINE_FRONT_(name, req_type, rsp_type)                     \
+	PVKVM_RING_DEFINE_BACK_(name, req_type, rsp_type)
+
+#define PVKVM_RING_DEFINE_COMMON_(name)                                        \
+	static inline uint32_t name##_ring_slots(size_t bytes)                 \
+	{                                                                      \
+		return pvkvm_ring_slots_for(bytes, sizeof(union name##_slot)); \
+	}                                                                      \
+	static inline void name##_sring_init(struct name##_sring *s)           \
+	{                                                                      \
+		pvkvm_ring_hdr_init(&s->hdr);                                  \
+	}                                                                      \
+	static inline union name##_slot *name##_slot_at_(                      \
+		struct name##_sring *s, uint32_t nr, uint32_t idx)             \
+	{                                                                      \
+		return &s->slot[idx & (nr - 1)];                               \
+	}
+
+#define PVKVM_RING_DEFINE_FRONT_(name, req_type, rsp_type)                     \
+	/* Attaches to the indices found (sring_init first for a new ring). */ \
+	static inline int name##_front_init(struct name##_front *f,            \
+					    struct name##_sring *s,            \
+					    size_t bytes)                      \
+	{                                                                      \
+		uint32_t nr = name##_ring_slots(bytes);                        \
+		if (nr == 0)                                                   \
+			return -1;                                             \
+		f->sring = s;                                                  \
+		f->nr_slots = nr;                                              \
+		f->req_prod_pvt = PVKVM_RING_LOAD(&s->hdr.req_prod);           \
+		f->rsp_cons = PVKVM_RING_LOAD(&s->hdr.rsp_prod);               \
+		f->broken = (uint32_t)(f->req_prod_pvt - f->rsp_cons) > nr;    \
+		f->mode = PVKVM_RING_SUPPRESS;                                 \
+		return 0;                                                      \
+	}                                                                      \
+	static inline uint32_t name##_front_free_slots(                        \
+		const struct name##_front *f)                                  \
+	{                                                                      \
+		uint32_t used = f->req_prod_pvt - f->rsp_cons;                 \
+		return f->broken || used > f->nr_slots ? 0 : f->nr_slots - used; \
+	}                                                                      \
+	static inline req_type *name##_front_next_req(struct name##_front *f)  \
+	{                                                                      \
+		if (name##_front_free_slots(f) == 0)                           \
+			return NULL;                                           \
+		return &name##_slot_at_(f->sring, f->nr_slots,                 \
+					f->req_prod_pvt++)->req;               \
+	}                                                                      \
+	static inline bool name##_front_push_reqs(struct name##_front *f)      \
+	{                                                                      \
+		if (f->broken)                                                 \
+			return false;                                          \
+		return pvkvm_ring_publish(&f->sring->hdr.req_prod,             \
+					  &f->sring->hdr.req_event,            \
+					  f->req_prod_pvt, f->mode);           \
+	}                                                                      \
+	static inline int name##_front_take_rsp(struct name##_front *f,        \
+						rsp_type *out)                 \
+	{                                                                      \
+		int64_t ready;                                                 \
+		if (f->broken)                                                 \
+			return -1;                                             \
+		ready = pvkvm_ring_rsps_ready(                                 \
+			PVKVM_RING_LOAD_ACQUIRE(&f->sring->hdr.rsp_prod),      \
+			f->rsp_cons, f->req_prod_pvt, f->nr_slots);            \
+		if (ready < 0) {                                               \
+			f->broken = true;                                      \
+			return -1;                                             \
+		}                                                              \
+		if (ready == 0)                                                \
+			return 0;                                              \
+		*out = name##_slot_at_(f->sring, f->nr_slots, f->rsp_cons)->rsp; \
+		f->rsp_cons++;                                                 \
+		return 1;                                                      \
+	}                                                                      \
+	static inline bool name##_front_final_check_rsps(struct name##_front *f) \
+	{                                                                      \
+		return f->broken ||                                            \
+		       pvkvm_ring_final_check(&f->sring->hdr.rsp_event,        \
+					      &f->sring->hdr.rsp_prod,         \
+					      f->rsp_cons);                    \
+	}
+
+#define PVKVM_RING_DEFINE_BACK_(name, req_type, rsp_type)                      \
+	/* Trusts nothing shared but rsp_prod, read once: whatever the        \
+	 * frontend left there, we start where our last response ended. */     \
+	static inline int name##_back_init(struct name##_back *b,              \
+					   struct name##_sring *s,             \
+					   size_t bytes)                       \
+	{                                                                      \
+		uint32_t nr = name##_ring_slots(bytes);                        \
+		if (nr == 0)                                                   \
+			return -1;                                             \
+		b->sring = s;                                                  \
+		b->nr_slots = nr;                                              \
+		b->rsp_prod_pvt = PVKVM_RING_LOAD(&s->hdr.rsp_prod);           \
+		b->req_cons = b->rsp_prod_pvt;                                 \
+		b->broken = false;                                             \
+		b->mode = PVKVM_RING_SUPPRESS;                                 \
+		return 0;                                                      \
+	}                                                                      \
+	static inline int name##_back_take_req(struct name##_back *b,          \
+					       req_type *out)                  \
+	{                                                                      \
+		int64_t ready;                                                 \
+		if (b->broken)                                                 \
+			return -1;                                             \
+		ready = pvkvm_ring_reqs_ready(                                 \
+			PVKVM_RING_LOAD_ACQUIRE(&b->sring->hdr.req_prod),      \
+			b->req_cons, b->rsp_prod_pvt, b->nr_slots);            \
+		if (ready < 0) {                                               \
+			b->broken = true;                                      \
+			return -1;                                             \
+		}                                                              \
+		/* No response slot left for another request: wait. */        \
+		if (ready == 0 ||                                              \
+		    (uint32_t)(b->req_cons - b->rsp_prod_pvt) >= b->nr_slots)  \
+			return 0;                                              \
+		*out = name##_slot_at_(b->sring, b->nr_slots, b->req_cons)->req; \
+		b->req_cons++;                                                 \
+		return 1;                                                      \
+	}                                                                      \
+	/* A response goes into the slot of a request already taken. */       \
+	static inline rsp_type *name##_back_next_rsp(struct name##_back *b)    \
+	{                                                                      \
+		if (b->broken || b->rsp_prod_pvt == b->req_cons)               \
+			return NULL;                                           \
+		return &name##_slot_at_(b->sring, b->nr_slots,                 \
+					b->rsp_prod_pvt++)->rsp;               \
+	}                                                                      \
+	static inline bool name##_back_push_rsps(struct name##_back *b)        \
+	{                                                                      \
+		if (b->broken)                                                 \
+			return false;                                          \
+		return pvkvm_ring_publish(&b->sring->hdr.rsp_prod,             \
+					  &b->sring->hdr.rsp_event,            \
+					  b->rsp_prod_pvt, b->mode);           \
+	}                                                                      \
+	static inline bool name##_back_final_check_reqs(struct name##_back *b) \
+	{                                                                      \
+		return b->broken ||                                            \
+		       pvkvm_ring_final_check(&b->sring->hdr.req_event,        \
+					      &b->sring->hdr.req_prod,         \
+					      b->req_cons);                    \
+	}
+
+#endif /* PVKVM_RING_H */
