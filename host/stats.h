@@ -61,6 +61,9 @@ static inline uint64_t stat_get(const atomic_uint_fast64_t *c)
 
 struct hcall_table;
 
+/* The name of KVM exit reason r ("io", "shutdown"...), or NULL. */
+const char *stats_exit_name(unsigned int r);
+
 void stats_register_group(struct vm_stats *s, struct stats_group *g);
 void stats_print(const struct vm_stats *s, struct hcall_table *names, FILE *f);
 /* 0 or -errno */

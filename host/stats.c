@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Printing the VM's counters: a table on stderr (--stats) and a JSON file
+ * (--stats-json). Only non-zero counters are printed in the table, so the
+ * reader sees what the run did; the JSON has every named counter, so scripts
+ * never have to guess whether a key is missing or zero.
+ */
+#include "host/stats.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+
+#include "host/hcall.h"
+
+static const char *const exit_names[STATS_EXIT_REASONS] = {
+	[KVM_EXIT_UNKNOWN] = "unknown",
+	[KVM_EXIT_EXCEPTION] = "exception",
+	[KVM_EXIT_IO] = "io",
+	[KVM_EXIT_HYPERCALL] = "hypercall",
+	[KVM_EXIT_DEBUG] = "debug",
+	[KVM_EXIT_HLT] = "hlt",
+	[KVM_EXIT_MMIO] = "mmio",
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = "irq_window_open",
+	[KVM_EXIT_SHUTDOWN] = "shutdown",
+	[KVM_EXIT_FAIL_ENTRY] = "fail_entry",
+	[KVM_EXIT_INTR] = "intr",
+	[KVM_EXIT_SET_TPR] = "set_tpr",
+	[KVM_EXIT_TPR_ACCESS] = "tpr_access",
+	[KVM_EXIT_INTERNAL_ERROR] = "internal_error",
+	[KVM_EXIT_SYSTEM_EVENT] = "system_event",
+	[KVM_EXIT_X86_RDMSR] = "x86_rdmsr",
+	[KVM_EXIT_X86_WRMSR] = "x86_wrmsr",
+};
+
+/* The name of KVM exit reason r, or NULL for one without a name. */
+const char *stats_exit_name(unsigned int r)
+{
+	return r < STATS_EXIT_REASONS ? exit_names[r] : NULL;
+}
+
+void stats_register_group(struct vm_stats *s, struct stats_group *g)
+{
+	/* Groups are registered on the main thread before the vCPUs run. */
+	g->next = s->groups;
+	s->groups = g;
+}
+
+struct named {
+	const char *name;
+	const atomic_uint_fast64_t *c;
+};
+
+#define NAMED(s, field) {#field, &(s)->field}
+
+static unsigned int vm_counters(const struct vm_stats *s, struct named *out)
+{
+	const struct named list[] = {
+		NAMED(s, exits_pio_hypercall),  NAMED(s, exits_pio_null),
+		NAMED(s, exits_pio_device),     NAMED(s, evtchn_guest_sends),
+		NAMED(s, evtchn_unbound_sends), NAMED(s, evtchn_host_notifies),
+		NAMED(s, wait_calls),           NAMED(s, wait_wakeups),
+		NAMED(s, wait_timeouts),
+	};
+	unsigned int n = sizeof(list) / sizeof(list[0]);
+	for (unsigned int i = 0; i < n; i++)
+		out[i] = list[i];
+	return n;
+}
+
+static uint64_t total_exits(const struct vm_stats *s)
+{
+	uint64_t n = 0;
+	for (unsigned int r = 0; r < STATS_EXIT_REASONS; r++)
+		n += stat_get(&s->exits[r]);
+	return n;
+}
+
+static void print_exits(const struct vm_stats *s, FILE *f)
+{
+	fprintf(f, "  %-32s %14llu\n", "exits",
+		(unsigned long long)total_exits(s));
+	for (unsigned int r = 0; r < STATS_EXIT_REASONS; r++) {
+		uint64_t v = stat_get(&s->exits[r]);
+		if (!v)
+			continue;
+		const char *n = stats_exit_name(r);
+		if (n)
+			fprintf(f, "  exits.%-26s %14llu\n", n, (unsigned long long)v);
+		else
+			fprintf(f, "  exits.%-26u %14llu\n", r, (unsigned long long)v);
+	}
+}
+
+static void print_hypercalls(const struct vm_stats *s, struct hcall_table *t,
+			     FILE *f)
+{
+	for (unsigned int nr = 0; nr < PVKVM_HYPERCALL_MAX; nr++) {
+		uint64_t v = stat_get(&s->hypercalls[nr]);
+		if (!v)
+			continue;
+		const char *n = t ? hcall_name(t, nr) : NULL;
+		if (n)
+			fprintf(f, "  hypercall.%-22s %14llu\n", n, (unsigned long long)v);
+		else
+			fprintf(f, "  hypercall.%-22u %14llu\n", nr, (unsigned long long)v);
+	}
+}
+
+void stats_print(const struct vm_stats *s, struct hcall_table *names, FILE *f)
+{
+	struct named list[16];
+	unsigned int n = vm_counters(s, list);
+	fprintf(f, "pvkvm statistics:\n");
+	print_exits(s, f);
+	for (unsigned int i = 0; i < n; i++)
+		if (stat_get(list[i].c))
+			fprintf(f, "  %-32s %14llu\n", list[i].name,
+				(unsigned long long)stat_get(list[i].c));
+	print_hypercalls(s, names, f);
+	for (const struct stats_group *g = s->groups; g; g = g->next)
+		for (unsigned int i = 0; i < g->nr; i++) {
+			char label[96];
+			snprintf(label, sizeof(label), "%s.%s", g->name,
+				 g->counters[i].name);
+			fprintf(f, "  %-32s %14llu\n", label,
+				(unsigned long long)stat_get(&g->counters[i].value));
+		}
+}
+
+/* Names come from the VMM itself (never from the guest), but quote them
+ * properly anyway so the file is valid JSON whatever a device calls itself. */
+static void json_string(FILE *f, const char *str)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void json_exits(const struct vm_stats *s, FILE *f)
+{
+	fprintf(f, "  \"exits_total\": %llu,\n  \"exits\": {",
+		(unsigned long long)total_exits(s));
+	const char *sep = "";
+	for (unsigned int r = 0; r < STATS_EXIT_REASONS; r++) {
+		const char *n = stats_exit_name(r);
+		uint64_t v = stat_get(&s->exits[r]);
+		if (!n && !v)
+			continue;
+		char num[16];
+		snprintf(num, sizeof(num), "%u", r);
+		fprintf(f, "%s\n    ", sep);
+		json_string(f, n ? n : num);
+		fprintf(f, ": %llu", (unsigned long long)v);
+		sep = ",";
+	}
+	fprintf(f, "\n  },\n");
+}
+
+static void json_hypercalls(const struct vm_stats *s, struct hcall_table *t,
+			    FILE *f)
+{
+	fprintf(f, "  \"hypercalls\": {");
+	const char *sep = "";
+	for (unsigned int nr = 0; nr < PVKVM_HYPERCALL_MAX; nr++) {
+		const char *n = t ? hcall_name(t, nr) : NULL;
+		uint64_t v = stat_get(&s->hypercalls[nr]);
+		if (!n && !v)
+			continue;
+		char num[16];
+		snprintf(num, sizeof(num), "%u", nr);
+		fprintf(f, "%s\n    ", sep);
+		json_string(f, n ? n : num);
+		fprintf(f, ": %llu", (unsigned long long)v);
+		sep = ",";
+	}
+	fprintf(f, "\n  },\n");
+}
+
+static void json_groups(const struct vm_stats *s, FILE *f)
+{
+	fprintf(f, "  \"devices\": {");
+	const char *gsep = "";
+	for (const struct stats_group *g = s->groups; g; g = g->next) {
+		fprintf(f, "%s\n    ", gsep);
+		json_string(f, g->name);
+		fprintf(f, ": {");
+		for (unsigned int i = 0; i < g->nr; i++) {
+			fprintf(f, "%s", i ? ", " : "");
+			json_string(f, g->counters[i].name);
+			fprintf(f, ": %llu",
+				(unsigned long long)stat_get(&g->counters[i].value));
+		}
+		fprintf(f, "}");
+		gsep = ",";
+	}
+	fprintf(f, "\n  }\n");
+}
+
+int stats_write_json(const struct vm_stats *s, struct hcall_table *names,
+		     const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	struct named list[16];
+	unsigned int n = vm_counters(s, list);
+	fprintf(f, "{\n");
+	json_exits(s, f);
+	for (unsigned int i = 0; i < n; i++)
+		fprintf(f, "  \"%s\": %llu,\n", list[i].name,
+			(unsigned long long)stat_get(list[i].c));
+	json_hypercalls(s, names, f);
+	json_groups(s, f);
+	fprintf(f, "}\n");
+	int r = ferror(f) ? -EIO : 0;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	return r;
+}
