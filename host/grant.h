@@ -27,6 +27,9 @@ struct grant_map {
 	uint32_t ref;
 	uint16_t in_use;     /* PVKVM_GTF_READING or PVKVM_GTF_WRITING */
 	struct grant_table *table;
+	/* private: the held entry's flags, in the table it was mapped from
+	 * (a re-setup must not move the unmap to another entry) */
+	uint16_t *entry_flags;
 };
 
 struct grant_table *grant_table_new(const struct guest_mem *m);
@@ -36,9 +39,18 @@ void grant_table_free(struct grant_table *t);
 int grant_table_setup(struct grant_table *t, uint64_t gpa, uint32_t nr_entries);
 
 /*
+ * Frames below this gpa are never granted, nor may the table live there:
+ * in the CPL3 guest layout they hold the VMM's page tables, GDT, TSS and
+ * start-info, which a guest must not reach through a backend. Defaults to
+ * PVKVM_GUEST_LOAD_MIN; a CPL0 (Linux) guest owns its low memory: set 0.
+ */
+void grant_table_protect_below(struct grant_table *t, uint64_t gpa);
+
+/*
  * Holds ref for acc. 0, or -PVKVM_ENOENT (no table, ref out of range or 0,
  * not PERMIT), -PVKVM_EACCES (write to a READONLY grant), -PVKVM_EFAULT
- * (frame outside RAM), -PVKVM_EBUSY (already held for writing).
+ * (frame outside RAM or in the VMM's protected low pages), -PVKVM_EBUSY
+ * (already held: one holder per reference at a time).
  */
 int grant_map(struct grant_table *t, uint32_t ref, enum grant_access acc,
 	      struct grant_map *out);
