@@ -36,7 +36,8 @@ int evtchn_close(struct evtchn_table *t, unsigned int port);
 int evtchn_bind_host(struct evtchn_table *t, unsigned int port, int *efd);
 int evtchn_unbind_host(struct evtchn_table *t, unsigned int port);
 
-/* Marks the port pending and wakes the guest. 0 or -PVKVM_EINVAL. */
+/* Marks the port pending and wakes the guest. 0, -PVKVM_EINVAL (not an open
+ * port), -PVKVM_EAGAIN (the VM has no shared-info page yet). */
 int evtchn_notify_guest(struct evtchn_table *t, unsigned int port);
 /* Notifies every port bound to virq. */
 void evtchn_raise_virq(struct evtchn_table *t, unsigned int virq);
