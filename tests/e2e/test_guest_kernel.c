@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: MIT
+/*
+ * End-to-end: boot the project's guest kernel (build/guest/pvkern.elf) under
+ * build/pvkvm on the real /dev/kvm and check what each program makes the VMM
+ * do. Each run is a child process with its own time limit, so a hung guest
+ * fails one test instead of the whole file.
+ */
+#include <criterion/criterion.h>
+
+#include <ctype.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef PVKVM_BUILD_DIR
+#define PVKVM_BUILD_DIR "build"
+#endif
+
+#define PVKVM PVKVM_BUILD_DIR "/pvkvm"
+#define PVKERN PVKVM_BUILD_DIR "/guest/pvkern.elf"
+
+/* selftest prints one line per check; fewer than this means checks went
+ * missing, not that they passed. */
+#define SELFTEST_FLOOR 50
+#define HOSTILE_FLOOR 50
+
+#define RUN_LIMIT_S 30
+#define OUT_MAX (256 * 1024)
+
+struct run {
+	int status;   /* exit status, or 128 + signal */
+	double secs;
+	char out[OUT_MAX]; /* stdout and stderr, interleaved */
+};
+
+static void require_platform(void)
+{
+	if (access("/dev/kvm", R_OK | W_OK))
+		cr_skip_test("no usable /dev/kvm: %s", strerror(errno));
+	if (access(PVKVM, X_OK))
+		cr_skip_test(PVKVM " is not built");
+	if (access(PVKERN, R_OK))
+		cr_skip_test(PVKERN " is not built");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void child_exec(int out_fd, char *const argv[])
+{
+	dup2(out_fd, STDOUT_FILENO);
+	dup2(out_fd, STDERR_FILENO);
+	close(out_fd);
+	/* Our own limit: the child dies with us if the VMM hangs. */
+	alarm(RUN_LIMIT_S);
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+static void collect(int fd, struct run *r)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = read(fd, r->out + len, sizeof(r->out) - 1 - len)) > 0)
+		len += (size_t)n;
+	r->out[len] = '\0';
+}
+
+/* Runs argv (argv[0] = path), NULL-terminated. */
+static struct run *run_argv(char *const argv[])
+{
+	struct run *r = calloc(1, sizeof(*r));
+	int pipefd[2], wstatus;
+	double t0 = now_s();
+	pid_t pid;
+
+	cr_assert(r && pipe(pipefd) == 0);
+	pid = fork();
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(pipefd[0]);
+		child_exec(pipefd[1], argv);
+	}
+	close(pipefd[1]);
+	collect(pipefd[0], r);
+	close(pipefd[0]);
+	cr_assert(waitpid(pid, &wstatus, 0) == pid);
+	r->secs = now_s() - t0;
+	r->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
+				       : 128 + WTERMSIG(wstatus);
+	return r;
+}
+
+#define RUN(...) run_argv((char *const[]){ PVKVM, "run", __VA_ARGS__, NULL })
+
+/* The "<prog>: N passed, N failed" summary; false when absent. */
+static bool summary(const struct run *r, const char *prog, int *passed,
+		    int *failed)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "%s: ", prog);
+	for (p = strstr(r->out, key); p; p = strstr(p + 1, key))
+		if (sscanf(p + strlen(key), "%d passed, %d failed", passed,
+			   failed) == 2)
+			return true;
+	return false;
+}
+
+static void assert_all_passed(const struct run *r, const char *prog, int floor)
+{
+	int passed = -1, failed = -1;
+
+	cr_assert(summary(r, prog, &passed, &failed),
+		  "no '%s: N passed, N failed' line in:\n%s", prog, r->out);
+	cr_expect_eq(failed, 0, "%s: %d checks failed:\n%s", prog, failed, r->out);
+	cr_expect_geq(passed, floor, "%s: only %d checks passed (floor %d)", prog,
+		      passed, floor);
+	cr_expect_eq(r->status, 0, "%s exited %d", prog, r->status);
+	cr_expect_null(strstr(r->out, "not ok"), "a check failed:\n%s", r->out);
+}
+
+/* --- symbol lookup in the guest ELF (for the fault's rip) --------------- */
+
+struct sym_range {
+	uint64_t start, end;
+};
+
+static bool find_symbol(const char *path, const char *name, struct sym_range *out)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat st;
+	bool found = false;
+
+	if (fd < 0 || fstat(fd, &st))
+		return false;
+	const uint8_t *img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (img == MAP_FAILED)
+		return false;
+	const Elf64_Ehdr *eh = (const void *)img;
+	const Elf64_Shdr *sh = (const void *)(img + eh->e_shoff);
+	for (int i = 0; i < eh->e_shnum && !found; i++) {
+		if (sh[i].sh_type != SHT_SYMTAB)
+			continue;
+		const Elf64_Sym *syms = (const void *)(img + sh[i].sh_offset);
+		const char *strs = (const char *)img + sh[sh[i].sh_link].sh_offset;
+		for (size_t j = 0; j < sh[i].sh_size / sizeof(*syms); j++) {
+			if (strcmp(strs + syms[j].st_name, name))
+				continue;
+			out->start = syms[j].st_value;
+			out->end = syms[j].st_value + syms[j].st_size;
+			found = true;
+			break;
+		}
+	}
+	munmap((void *)img, st.st_size);
+	return found;
+}
+
+/* Any hex number on the line naming the fault that falls inside range. */
+static bool line_has_address_in(const char *line, const char *end,
+				struct sym_range range)
+{
+	for (const char *p = line; p < end; p++) {
+		if (p[0] == '0' && p[1] == 'x') {
+			uint64_t v = strtoull(p, NULL, 16);
+
+			if (v >= range.start && v < range.end)
+				return true;
+		}
+	}
+	return false;
+}
+
+static const char *find_line_with(const char *text, const char *needle,
+				  const char **line_end)
+{
+	const char *hit = strstr(text, needle), *start;
+
+	if (!hit)
+		return NULL;
+	for (start = hit; start > text && start[-1] != '\n'; start--)
+		;
+	*line_end = strchrnul(hit, '\n');
+	return start;
+}
+
+/* --- the tests ------------------------------------------------------------ */
+
+TestSuite(guest_kernel, .init = require_platform, .timeout = 60);
+
+Test(guest_kernel, selftest_passes)
+{
+	struct run *r = RUN(PVKERN, "--", "selftest");
+
+	assert_all_passed(r, "selftest", SELFTEST_FLOOR);
+	cr_expect(strstr(r->out, "ok") && strstr(r->out, "test ECHO round trip"),
+		  "the test-device checks did not run");
+	free(r);
+}
+
+Test(guest_kernel, selftest_two_vcpus)
+{
+	struct run *r = RUN("-c", "2", PVKERN, "--", "selftest");
+
+	assert_all_passed(r, "selftest", SELFTEST_FLOOR);
+	cr_expect_null(strstr(r->out, "# SKIP one vCPU"),
+		       "vCPU 1 was not started with -c 2");
+	free(r);
+}
+
+Test(guest_kernel, divzero_is_reported_with_rip_and_symbol)
+{
+	struct run *r = RUN(PVKERN, "--", "divzero");
+	struct sym_range fn;
+	const char *line, *end = NULL;
+
+	cr_assert(find_symbol(PVKERN, "divide_by_zero", &fn),
+		  "no divide_by_zero symbol in " PVKERN);
+	cr_expect_neq(r->status, 0, "a faulting guest exited 0");
+	line = find_line_with(r->out, "#DE", &end);
+	if (!line)
+		line = find_line_with(r->out, "vector 0", &end);
+	cr_assert(line, "no line reports #DE / vector 0:\n%s", r->out);
+	cr_expect(memmem(line, end - line, "divide_by_zero", 14) ||
+			  line_has_address_in(line, end, fn),
+		  "the fault line names neither divide_by_zero nor a rip in "
+		  "[%#lx, %#lx): %.*s",
+		  (unsigned long)fn.start, (unsigned long)fn.end,
+		  (int)(end - line), line);
+	cr_expect_null(strstr(r->out, "still alive"), "the guest ran on after #DE");
+	free(r);
+}
+
+Test(guest_kernel, spin_is_stopped_by_timeout)
+{
+	struct run *r = RUN("--timeout", "2", PVKERN, "--", "spin");
+
+	cr_expect_eq(r->status, 124, "exit %d, expected 124", r->status);
+	cr_expect(strcasestr(r->out, "timeout") || strcasestr(r->out, "timed out"),
+		  "no line says timeout:\n%s", r->out);
+	cr_expect(r->secs >= 1.5 && r->secs < 10, "stopped after %.2fs", r->secs);
+	free(r);
+}
+
+Test(guest_kernel, crash_is_reported)
+{
+	struct run *r = RUN(PVKERN, "--", "crash", "e2e-crash-message");
+
+	cr_expect_neq(r->status, 0, "a crashed guest exited 0");
+	cr_expect(r->status < 128, "pvkvm died of signal %d", r->status - 128);
+	cr_expect(strstr(r->out, "e2e-crash-message"),
+		  "the crash message is not in the output:\n%s", r->out);
+	free(r);
+}
+
+Test(guest_kernel, hostile_arguments_are_refused)
+{
+	struct run *r = RUN(PVKERN, "--", "hostile");
+
+	assert_all_passed(r, "hostile", HOSTILE_FLOOR);
+	free(r);
+}
+
+Test(guest_kernel, unknown_program_lists_programs)
+{
+	struct run *r = RUN(PVKERN, "--", "no-such-program");
+
+	cr_expect_eq(r->status, 2, "exit %d, expected 2", r->status);
+	cr_expect(strstr(r->out, "selftest") && strstr(r->out, "hostile"),
+		  "the program list is missing:\n%s", r->out);
+	free(r);
+}
+
+Test(guest_kernel, hcbench_reports_every_cost)
+{
+	static const char *const names[] = { "null_hypercall", "evtchn_send",
+					     "pio_null", "cpuid", "tsc_khz" };
+	struct run *r = RUN(PVKERN, "--", "hcbench", "2000");
+
+	cr_expect_eq(r->status, 0, "hcbench exited %d", r->status);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char key[64];
+		const char *p;
+		unsigned long long v = 0;
+
+		snprintf(key, sizeof(key), "hcbench: %s ", names[i]);
+		p = strstr(r->out, key);
+		cr_expect(p && sscanf(p + strlen(key), "%llu", &v) == 1 && v > 0,
+			  "no positive '%s<n>' line", key);
+	}
+	free(r);
+}
+
+/* A bad image must be refused with a clear line, not a crash of the VMM. */
+static void expect_clean_refusal(const struct run *r, const char *what)
+{
+	cr_expect_neq(r->status, 0, "%s: exit 0", what);
+	cr_expect(r->status < 128, "%s: pvkvm died of signal %d", what,
+		  r->status - 128);
+	cr_expect(strlen(r->out) > 0 && strchr(r->out, '\n'),
+		  "%s: no message at all", what);
+	cr_expect(strlen(r->out) < 1024, "%s: a wall of text, not a line:\n%s",
+		  what, r->out);
+}
+
+static char *write_temp(const void *data, size_t len)
+{
+	char *path = strdup("/tmp/pvkern-e2e-XXXXXX");
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0 && write(fd, data, len) == (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+Test(guest_kernel, text_file_is_refused)
+{
+	static const char text[] = "this is not an ELF file\n";
+	char *path = write_temp(text, sizeof(text) - 1);
+	struct run *r = RUN(path, "--", "selftest");
+
+	expect_clean_refusal(r, "text file");
+	unlink(path);
+	free(path);
+	free(r);
+}
+
+Test(guest_kernel, truncated_elf_is_refused)
+{
+	static char buf[64 * 1024];
+	int fd = open(PVKERN, O_RDONLY);
+	ssize_t n = read(fd, buf, sizeof(buf));
+	char *path;
+	struct run *r;
+
+	cr_assert(n > 4096, "cannot read " PVKERN);
+	close(fd);
+	/* Headers intact, segment data cut off. */
+	path = write_temp(buf, 2048);
+	r = RUN(path, "--", "selftest");
+	expect_clean_refusal(r, "truncated ELF");
+	unlink(path);
+	free(path);
+	free(r);
+}
+
+Test(guest_kernel, too_little_memory_is_refused)
+{
+	struct run *r = RUN("-m", "1M", PVKERN, "--", "selftest");
+
+	expect_clean_refusal(r, "-m 1M");
+	cr_expect(strcasestr(r->out, "mem") || strcasestr(r->out, "small") ||
+			  strcasestr(r->out, "ram"),
+		  "the message does not say memory is the problem:\n%s", r->out);
+	free(r);
+}
