@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ring_duo.h - a frontend thread and a backend thread talking through one
+ * ring, each sleeping on an eventfd (its "event channel") when idle, exactly
+ * as a real frontend/backend pair would. Shared by the stress test
+ * (tests/unit/test_ring_stress.c), which cares that every message arrives in
+ * order and intact and that nobody sleeps forever, and by build/ring-bench,
+ * which cares how fast.
+ *
+ * The workload is pipelined round trips: the frontend keeps the ring as full
+ * of requests as it can; the backend answers each request with one
+ * response. `count` requests go one way and `count` responses come back.
+ *
+ * Host userspace only (threads, eventfd).
+ */
+#ifndef PVKVM_RING_DUO_H
+#define PVKVM_RING_DUO_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring/pvkvm_ring.h"
+
+struct duo_req {
+	uint64_t seq;
+	uint64_t sum; /* a function of seq: catches torn or stale slots */
+};
+struct duo_rsp {
+	uint64_t seq;
+	uint64_t sum; /* a different function of seq than the request's */
+};
+PVKVM_RING_DEFINE(duo, struct duo_req, struct duo_rsp)
+
+static inline uint64_t duo_req_sum(uint64_t seq)
+{
+	return seq * 0x9e3779b97f4a7c15ull ^ 0x5555aaaa5555aaaaull;
+}
+
+static inline uint64_t duo_rsp_sum(uint64_t seq)
+{
+	return ~duo_req_sum(seq) + 1;
+}
+
+struct duo_cfg {
+	uint32_t nr_slots;
+	enum pvkvm_ring_notify mode;
+	uint64_t count;     /* messages each way */
+	uint32_t spin;      /* polls before the final check and sleep; 0 = none */
+	uint32_t start;     /* initial value of all four indices */
+	double timeout_s;   /* watchdog: 0 = none */
+};
+
+struct duo_result {
+	bool ok;
+	bool timed_out;
+	char err[192];
+	double seconds;
+	uint64_t req_notifies;  /* frontend -> backend */
+	uint64_t rsp_notifies;  /* backend -> frontend */
+	uint64_t front_sleeps;
+	uint64_t back_sleeps;
+	uint64_t reqs_done;     /* requests the backend took */
+	uint64_t rsps_done;     /* responses the frontend took */
+};
+
+/* One side's event channel, and what both threads share. */
+struct duo {
+	struct duo_cfg cfg;
+	struct duo_sring *sring;
+	struct duo_front front;
+	struct duo_back back;
+	int front_evt; /* wakes the frontend */
+	int back_evt;  /* wakes the backend */
+	_Atomic bool stop;
+	_Atomic uint64_t reqs_done, rsps_done;
+	_Atomic int failed;
+	char err[192];
+	uint64_t req_notifies, rsp_notifies, front_sleeps, back_sleeps;
+};
+
+static inline void duo_fail(struct duo *d, const char *who, uint64_t at,
+			    const char *what)
+{
+	int expected = 0;
+
+	if (atomic_compare_exchange_strong(&d->failed, &expected, 1))
+		snprintf(d->err, sizeof(d->err), "%s at message %llu: %s", who,
+			 (unsigned long long)at, what);
+	atomic_store(&d->stop, true);
+}
+
+static inline void duo_notify(int evt)
+{
+	uint64_t one = 1;
+
+	while (write(evt, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+static inline void duo_sleep(int evt)
+{
+	uint64_t v;
+
+	while (read(evt, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+}
+
+static inline double duo_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Fills every free slot (up to the total) and publishes; true if it did. */
+static inline bool duo_front_send(struct duo *d, uint64_t *sent)
+{
+	struct duo_req *r;
+	uint64_t first = *sent;
+
+	while (*sent < d->cfg.count && (r = duo_front_next_req(&d->front))) {
+		r->seq = *sent;
+		r->sum = duo_req_sum(*sent);
+		(*sent)++;
+	}
+	if (*sent == first)
+		return false;
+	if (duo_front_push_reqs(&d->front)) {
+		d->req_notifies++;
+		duo_notify(d->back_evt);
+	}
+	return true;
+}
+
+/* Takes every response there is; true if it took any. */
+static inline bool duo_front_collect(struct duo *d, uint64_t *got)
+{
+	struct duo_rsp rsp;
+	uint64_t first = *got;
+	int rc;
+
+	while ((rc = duo_front_take_rsp(&d->front, &rsp)) == 1) {
+		if (rsp.seq != *got || rsp.sum != duo_rsp_sum(*got)) {
+			duo_fail(d, "frontend", *got, "response out of order or corrupt");
+			return false;
+		}
+		(*got)++;
+	}
+	if (rc < 0)
+		duo_fail(d, "frontend", *got, "ring reported broken");
+	atomic_store_explicit(&d->rsps_done, *got, memory_order_relaxed);
+	return *got != first;
+}
+
+static inline void *duo_front_main(void *arg)
+{
+	struct duo *d = arg;
+	uint64_t sent = 0, got = 0;
+	uint32_t idle = 0;
+
+	while (got < d->cfg.count && !atomic_load(&d->stop)) {
+		bool busy = duo_front_send(d, &sent);
+
+		busy |= duo_front_collect(d, &got);
+		if (busy || got == d->cfg.count) {
+			idle = 0;
+			continue;
+		}
+		if (++idle <= d->cfg.spin)
+			continue;
+		/* The rule: arm rsp_event, re-check, and only then sleep. */
+		if (!duo_front_final_check_rsps(&d->front)) {
+			d->front_sleeps++;
+			duo_sleep(d->front_evt);
+		}
+		idle = 0;
+	}
+	return NULL;
+}
+
+/* Takes and answers every request there is; true if it served any. */
+static inline bool duo_back_serve(struct duo *d, uint64_t *taken)
+{
+	struct duo_req req;
+	uint64_t first = *taken;
+	int rc;
+
+	while ((rc = duo_back_take_req(&d->back, &req)) == 1) {
+		struct duo_rsp *rsp = duo_back_next_rsp(&d->back);
+
+		if (req.seq != *taken || req.sum != duo_req_sum(*taken) || !rsp) {
+			duo_fail(d, "backend", *taken, "request out of order or corrupt");
+			return false;
+		}
+		rsp->seq = req.seq;
+		rsp->sum = duo_rsp_sum(req.seq);
+		(*taken)++;
+	}
+	if (rc < 0)
+		duo_fail(d, "backend", *taken, "ring reported broken");
+	atomic_store_explicit(&d->reqs_done, *taken, memory_order_relaxed);
+	if (*taken == first)
+		return false;
+	if (duo_back_push_rsps(&d->back)) {
+		d->rsp_notifies++;
+		duo_notify(d->front_evt);
+	}
+	return true;
+}
+
+static inline void *duo_back_main(void *arg)
+{
+	struct duo *d = arg;
+	uint64_t taken = 0;
+	uint32_t idle = 0;
+
+	while (taken < d->cfg.count && !atomic_load(&d->stop)) {
+		if (duo_back_serve(d, &taken)) {
+			idle = 0;
+			continue;
+		}
+		if (++idle <= d->cfg.spin)
+			continue;
+		if (!duo_back_final_check_reqs(&d->back)) {
+			d->back_sleeps++;
+			duo_sleep(d->back_evt);
+		}
+		idle = 0;
+	}
+	return NULL;
+}
+
+static inline bool duo_setup(struct duo *d, const struct duo_cfg *cfg)
+{
+	size_t bytes = PVKVM_RING_HDR_SIZE + cfg->nr_slots * sizeof(union duo_slot);
+
+	memset(d, 0, sizeof(*d));
+	d->cfg = *cfg;
+	if (posix_memalign((void **)&d->sring, 4096, bytes))
+		return false;
+	duo_sring_init(d->sring);
+	/* start anywhere, e.g. just below 2^32 so the run crosses the wrap */
+	d->sring->hdr.req_prod = d->sring->hdr.rsp_prod = cfg->start;
+	d->sring->hdr.req_event = d->sring->hdr.rsp_event = cfg->start + 1;
+	if (duo_front_init(&d->front, d->sring, bytes) ||
+	    duo_back_init(&d->back, d->sring, bytes) ||
+	    d->front.nr_slots != cfg->nr_slots)
+		return false;
+	d->front.mode = d->back.mode = cfg->mode;
+	d->front_evt = eventfd(0, EFD_CLOEXEC);
+	d->back_evt = eventfd(0, EFD_CLOEXEC);
+	return d->front_evt >= 0 && d->back_evt >= 0;
+}
+
+/*
+ * Waits for both threads, or for the watchdog. On a timeout the threads are
+ * stopped (flag + a kick on both eventfds) so they can be joined; a lost
+ * wake-up therefore shows as a failure, not a hang.
+ */
+static inline bool duo_wait(struct duo *d, double t0)
+{
+	while (atomic_load(&d->rsps_done) < d->cfg.count && !atomic_load(&d->stop)) {
+		struct timespec tick = { 0, 2000000 };
+
+		if (d->cfg.timeout_s > 0 && duo_now() - t0 > d->cfg.timeout_s) {
+			atomic_store(&d->stop, true);
+			duo_notify(d->front_evt);
+			duo_notify(d->back_evt);
+			return false;
+		}
+		nanosleep(&tick, NULL);
+	}
+	return true;
+}
+
+static inline bool duo_run(const struct duo_cfg *cfg, struct duo_result *res)
+{
+	struct duo *d = calloc(1, sizeof(*d));
+	pthread_t front, back;
+	double t0;
+
+	memset(res, 0, sizeof(*res));
+	if (!d || !duo_setup(d, cfg)) {
+		snprintf(res->err, sizeof(res->err), "set-up failed (memory, eventfd or ring size)");
+		free(d);
+		return false;
+	}
+	t0 = duo_now();
+	pthread_create(&back, NULL, duo_back_main, d);
+	pthread_create(&front, NULL, duo_front_main, d);
+	res->timed_out = !duo_wait(d, t0);
+	pthread_join(front, NULL);
+	pthread_join(back, NULL);
+	res->seconds = duo_now() - t0;
+
+	res->reqs_done = atomic_load(&d->reqs_done);
+	res->rsps_done = atomic_load(&d->rsps_done);
+	res->req_notifies = d->req_notifies;
+	res->rsp_notifies = d->rsp_notifies;
+	res->front_sleeps = d->front_sleeps;
+	res->back_sleeps = d->back_sleeps;
+	if (atomic_load(&d->failed))
+		snprintf(res->err, sizeof(res->err), "%s", d->err);
+	else if (res->timed_out)
+		snprintf(res->err, sizeof(res->err),
+			 "timed out after %.0f s: backend took %llu, frontend got %llu of %llu"
+			 " (a lost wake-up leaves both asleep)",
+			 cfg->timeout_s, (unsigned long long)res->reqs_done,
+			 (unsigned long long)res->rsps_done,
+			 (unsigned long long)cfg->count);
+	res->ok = !atomic_load(&d->failed) && !res->timed_out &&
+		  res->reqs_done == cfg->count && res->rsps_done == cfg->count;
+	close(d->front_evt);
+	close(d->back_evt);
+	free(d->sring);
+	free(d);
+	return res->ok;
+}
+
+#endif /* PVKVM_RING_DUO_H */
