@@ -20,11 +20,17 @@ extern char hypercall_page[];
 
 #define hc5(nr, a1, a2, a3, a4, a5)                                           \
 	({                                                                    \
-		register uint64_t hc_rdi_ asm("rdi") = (uint64_t)(a1);       \
-		register uint64_t hc_rsi_ asm("rsi") = (uint64_t)(a2);       \
-		register uint64_t hc_rdx_ asm("rdx") = (uint64_t)(a3);       \
-		register uint64_t hc_r10_ asm("r10") = (uint64_t)(a4);       \
-		register uint64_t hc_r8_ asm("r8") = (uint64_t)(a5);         \
+		/* Evaluate every argument first: an argument that is itself \
+		 * a call (strlen) would clobber an already-loaded register   \
+		 * variable. */                                               \
+		uint64_t hc_a1_ = (uint64_t)(a1), hc_a2_ = (uint64_t)(a2);   \
+		uint64_t hc_a3_ = (uint64_t)(a3), hc_a4_ = (uint64_t)(a4);   \
+		uint64_t hc_a5_ = (uint64_t)(a5);                             \
+		register uint64_t hc_rdi_ asm("rdi") = hc_a1_;               \
+		register uint64_t hc_rsi_ asm("rsi") = hc_a2_;               \
+		register uint64_t hc_rdx_ asm("rdx") = hc_a3_;               \
+		register uint64_t hc_r10_ asm("r10") = hc_a4_;               \
+		register uint64_t hc_r8_ asm("r8") = hc_a5_;                 \
 		int64_t hc_ret_;                                              \
 		asm volatile("call hypercall_page + %c[off]"                  \
 			     : "=a"(hc_ret_), "+r"(hc_rdi_), "+r"(hc_rsi_),   \
