@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "host/guest_mem.h"
@@ -38,11 +39,48 @@ struct vcpu {
 	struct kvm_run *run;
 	int run_size;
 	pthread_t thread;
-	bool started;     /* vCPU 0 at boot, others after PVKVM_HC_VCPU_UP */
+	atomic_bool thread_live; /* thread is valid: vm_stop may signal it */
+	bool started;     /* vCPU 0 at boot, others after PVKVM_HC_VCPU_UP;
+			   * under vm->event_lock */
 	uint64_t tss_gpa; /* this vCPU's TSS (and its rsp0 fault stack) */
+	/* Where the vCPU starts: set before started becomes true. */
+	uint64_t boot_rip, boot_rsp, boot_rdi;
 };
 
 enum vm_state { VM_RUNNING, VM_SHUTDOWN, VM_CRASHED, VM_TIMEOUT };
+
+/* pvkvm's exit status when the guest did not shut down by itself.
+ * A SHUTDOWN hypercall exits with the guest's status & 0xff. */
+enum pvkvm_exit_status {
+	PVKVM_EXIT_VMM_ERROR = 1,     /* set-up failed: no KVM, bad ELF ... */
+	PVKVM_EXIT_USAGE = 2,         /* bad command line */
+	PVKVM_EXIT_GUEST_CRASH = 120, /* PVKVM_HC_CRASH */
+	PVKVM_EXIT_GUEST_BROKEN = 121,/* triple fault, KVM error, bad exit */
+	PVKVM_EXIT_TIMEOUT = 124,     /* --timeout, as timeout(1) */
+	PVKVM_EXIT_FAULT_BASE = 128,  /* + vector (< 32) of a CPL3 fault */
+};
+
+/* Console output of the guest; the default writes to stdout. */
+typedef void (*console_fn)(void *ctx, const char *buf, size_t len);
+
+struct vm_config {
+	uint64_t mem_size;     /* rounded up to 2 MiB */
+	unsigned int nr_vcpus; /* 1..PVKVM_MAX_VCPUS */
+	const char *cmdline;   /* start_info.cmdline; NULL = empty */
+	bool stats;            /* sets PVKVM_SIF_STATS */
+	bool cpl0;             /* vCPUs run at CPL0 (tests of the MSR path) */
+	console_fn console;
+	void *console_ctx;
+};
+
+#define VM_STACK_SIZE (64u * 1024u) /* the boot stack: top of RAM */
+#define VM_MAX_PIO_RANGES 32u
+
+struct pio_range {
+	uint16_t base, count;
+	pio_fn fn;
+	void *ctx;
+};
 
 struct vm {
 	int kvm_fd;
@@ -74,7 +112,41 @@ struct vm {
 	int exit_status;      /* valid once state != VM_RUNNING */
 
 	const struct elf_image *kernel; /* for symbolising faults */
+
+	/* Added by the core (vm.c, vcpu.c, pio.c, msr.c). */
+	struct vm_config cfg;
+	uint64_t entry;       /* vCPU 0's first rip */
+	uint64_t tsc_khz;
+	struct pio_range pio[VM_MAX_PIO_RANGES]; /* fixed once vCPUs run */
+	unsigned int nr_pio;
+	bool vcpus_running;   /* vm_register_pio is refused after this */
+	atomic_uint_fast64_t msr_hypercall_page; /* last value written */
+	char stop_msg[256];   /* the line printed when the VM stopped */
 };
+
+/*
+ * Life cycle, on the main thread: vm_create, vm_load_elf (or vm_load_code
+ * in tests), vm_add_device..., vm_run, vm_destroy. Errors come back as
+ * -errno with one line in err.
+ */
+int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
+	      size_t errlen);
+int vm_load_elf(struct vm *vm, const char *path, char *err, size_t errlen);
+/* Copies raw code to gpa and makes entry vCPU 0's start (tests). */
+int vm_load_code(struct vm *vm, uint64_t gpa, const void *code, size_t len,
+		 uint64_t entry);
+/* Starts devices and vCPUs; returns the exit status once the VM stopped
+ * (timeout_s 0 = none). */
+int vm_run(struct vm *vm, unsigned int timeout_s);
+void vm_destroy(struct vm *vm);
+
+/* vm_stop with a reason: the first stopper prints "pvkvm: <msg>" on stderr
+ * and keeps it in vm->stop_msg. */
+void vm_stop_msg(struct vm *vm, enum vm_state why, int status,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The guest's console output (CONSOLE_WRITE). */
+void vm_console_write(struct vm *vm, const char *buf, size_t len);
 
 /* Sets the VM's final state (first caller wins) and stops every vCPU. */
 void vm_stop(struct vm *vm, enum vm_state why, int status);

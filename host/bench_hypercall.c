@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `pvkvm bench hypercall`: runs the guest kernel's `hcbench N` program and
+ * sets its figures side by side. The guest measures in its own TSC cycles
+ * and prints "hcbench: <name> <cycles_per_op>"; the host adds what only it
+ * can see, the userspace exits each operation cost, by snapshotting its
+ * counters as each line arrives.
+ */
+#include "host/bench.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host/cli.h"
+#include "host/launch.h"
+#include "host/stats.h"
+
+#define BENCH_MAX_ROWS 16
+#define BENCH_LINE_MAX 256
+
+struct bench_row {
+	char name[48];
+	uint64_t cycles;
+	double exits_per_op;
+};
+
+struct bench_state {
+	struct vm *vm;
+	uint64_t iterations;
+	uint64_t tsc_khz;
+	char line[BENCH_LINE_MAX];
+	size_t line_len;
+	struct bench_row rows[BENCH_MAX_ROWS];
+	unsigned int nr_rows;
+	/* Counters when the previous line arrived. */
+	uint64_t prev_total, prev_null_hc, prev_unbound, prev_pio_null;
+	char guest[PATH_MAX];
+	unsigned int timeout_s;
+};
+
+static uint64_t total_exits(const struct vm_stats *s)
+{
+	uint64_t n = 0;
+	for (unsigned int r = 0; r < STATS_EXIT_REASONS; r++)
+		n += stat_get(&s->exits[r]);
+	return n;
+}
+
+/* hcbench runs iters/10 + 1 warm-up operations before the timed ones. */
+static double ops_per_row(const struct bench_state *b)
+{
+	return (double)(b->iterations + b->iterations / 10 + 1);
+}
+
+/* Exits that belong to this row's operation: a category counter where one
+ * exists, else everything since the last line but that line's own write. */
+static double row_exits(struct bench_state *b, const char *name)
+{
+	const struct vm_stats *s = &b->vm->stats;
+	uint64_t total = total_exits(s), null_hc = stat_get(&s->hypercalls[PVKVM_HC_NULL]);
+	uint64_t unbound = stat_get(&s->evtchn_unbound_sends), pio = stat_get(&s->exits_pio_null);
+	uint64_t n;
+	if (strcmp(name, "null_hypercall") == 0)
+		n = null_hc - b->prev_null_hc;
+	else if (strcmp(name, "evtchn_send") == 0)
+		n = unbound - b->prev_unbound;
+	else if (strcmp(name, "pio_null") == 0)
+		n = pio - b->prev_pio_null;
+	else
+		n = total - b->prev_total - 1;
+	b->prev_total = total, b->prev_null_hc = null_hc;
+	b->prev_unbound = unbound, b->prev_pio_null = pio;
+	return (double)n / ops_per_row(b);
+}
+
+static void take_line(struct bench_state *b, const char *line)
+{
+	char name[48];
+	unsigned long long v;
+	if (sscanf(line, "hcbench: %47s %llu", name, &v) != 2) {
+		row_exits(b, ""); /* resynchronise the snapshots */
+		return;
+	}
+	if (strcmp(name, "iterations") == 0) {
+		b->iterations = v;
+		row_exits(b, "");
+	} else if (strcmp(name, "tsc_khz") == 0) {
+		b->tsc_khz = v;
+		row_exits(b, "");
+	} else if (b->nr_rows < BENCH_MAX_ROWS) {
+		struct bench_row *r = &b->rows[b->nr_rows++];
+		snprintf(r->name, sizeof(r->name), "%s", name);
+		r->cycles = v;
+		r->exits_per_op = row_exits(b, name);
+	}
+}
+
+/* Runs on the vCPU thread, inside CONSOLE_WRITE. */
+static void bench_console(void *ctx, const char *buf, size_t len)
+{
+	struct bench_state *b = ctx;
+	fwrite(buf, 1, len, stdout);
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\n') {
+			if (b->line_len < BENCH_LINE_MAX - 1)
+				b->line[b->line_len++] = buf[i];
+			continue;
+		}
+		b->line[b->line_len] = '\0';
+		take_line(b, b->line);
+		b->line_len = 0;
+	}
+}
+
+static int bench_attach(struct vm *vm, void *ctx)
+{
+	((struct bench_state *)ctx)->vm = vm;
+	return 0;
+}
+
+static const struct bench_row *find_row(const struct bench_state *b,
+					const char *name)
+{
+	for (unsigned int i = 0; i < b->nr_rows; i++)
+		if (strcmp(b->rows[i].name, name) == 0)
+			return &b->rows[i];
+	return NULL;
+}
+
+static void print_table(const struct bench_state *b)
+{
+	const struct bench_row *base = find_row(b, "pio_null");
+	printf("\npvkvm bench hypercall: %llu iterations, guest TSC cycles per operation (TSC %llu kHz)\n",
+	       (unsigned long long)b->iterations, (unsigned long long)b->tsc_khz);
+	printf("  %-18s %14s %14s %20s\n", "operation", "cycles/op", "vs pio_null", "userspace exits/op");
+	for (unsigned int i = 0; i < b->nr_rows; i++) {
+		const struct bench_row *r = &b->rows[i];
+		char ratio[32] = "-";
+		if (base && base->cycles)
+			snprintf(ratio, sizeof(ratio), "%.2f", (double)r->cycles / (double)base->cycles);
+		printf("  %-18s %14llu %14s %20.2f\n", r->name, (unsigned long long)r->cycles,
+		       ratio, r->exits_per_op);
+	}
+	if (!base)
+		printf("  (no pio_null figure from the guest: ratios unavailable)\n");
+	if (!find_row(b, "evtchn_send"))
+		printf("  (no evtchn_send figure: the guest could not connect its test device)\n");
+}
+
+static int opt_iterations(void *st, const char *arg)
+{
+	struct bench_state *b = st;
+	return cli_parse_uint("--iterations", arg, 1, 1000000000ull, &b->iterations);
+}
+
+static int opt_guest(void *st, const char *arg)
+{
+	struct bench_state *b = st;
+	snprintf(b->guest, sizeof(b->guest), "%s", arg);
+	return 0;
+}
+
+static int opt_bench_timeout(void *st, const char *arg)
+{
+	uint64_t n;
+	if (cli_parse_uint("--timeout", arg, 1, 1000000, &n))
+		return -1;
+	((struct bench_state *)st)->timeout_s = (unsigned int)n;
+	return 0;
+}
+
+static const struct cli_option bench_options[] = {
+	{"iterations", 'n', "N", "timed operations per measurement (default 10000)", opt_iterations},
+	{"guest", 'g', "PATH", "guest kernel (default: guest/pvkern.elf next to the pvkvm binary)", opt_guest},
+	{"timeout", 0, "SECONDS", "give up after SECONDS (default 600)", opt_bench_timeout},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static const char bench_usage[] =
+	"usage: pvkvm bench hypercall [options]\n"
+	"\n"
+	"Runs the guest kernel's hcbench program and prints guest cycles per\n"
+	"null hypercall, event-channel send (ioeventfd), `out` to the null port\n"
+	"and cpuid, with ratios to the plain `out` and userspace exits per op.\n";
+
+int bench_default_guest(char *buf, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	return snprintf(buf, len, "%s/guest/pvkern.elf", self) < (int)len ? 0 : -1;
+}
+
+int bench_hypercall_main(int argc, char **argv)
+{
+	struct bench_state *b = calloc(1, sizeof(*b));
+	if (!b)
+		return PVKVM_EXIT_VMM_ERROR;
+	b->iterations = 10000;
+	b->timeout_s = 600;
+	int npos, r = cli_parse(argc, argv, bench_options, b, bench_usage, &npos);
+	if (r || npos) {
+		if (npos && !r)
+			fprintf(stderr, "pvkvm: unexpected argument '%s' (try --help)\n", argv[1]);
+		free(b);
+		return r > 0 ? 0 : PVKVM_EXIT_USAGE;
+	}
+	if (!b->guest[0] && bench_default_guest(b->guest, sizeof(b->guest))) {
+		fprintf(stderr, "pvkvm: cannot locate the default guest; use --guest PATH\n");
+		free(b);
+		return PVKVM_EXIT_VMM_ERROR;
+	}
+	char cmdline[64];
+	snprintf(cmdline, sizeof(cmdline), "hcbench %llu", (unsigned long long)b->iterations);
+	struct launch l = {
+		.guest = b->guest, .cmdline = cmdline, .mem_size = 64ull << 20,
+		.nr_vcpus = 1, .timeout_s = b->timeout_s, .console = bench_console,
+		.console_ctx = b, .attach = bench_attach, .ctx = b,
+	};
+	int status = launch_guest(&l);
+	fflush(stdout);
+	if (b->nr_rows)
+		print_table(b);
+	free(b);
+	return status;
+}
