@@ -180,8 +180,7 @@ static void handle_io(struct vcpu *v)
 	case PVKVM_PORT_EVTCHN_NOTIFY:
 		if (!is_dword_out(run))
 			return unexpected_io(v, run);
-		stat_inc(&vm->stats.evtchn_unbound_sends);
-		if (vm->evtchn)
+		if (vm->evtchn) /* counts it in evtchn_unbound_sends */
 			evtchn_unmatched_send(vm->evtchn, word);
 		return;
 	default:
