@@ -18,13 +18,10 @@ $(RING_FREESTANDING): ring/check/freestanding.c $(RING_HEADERS)
 	$(Q)$(CC) $(RING_FREESTANDING_CFLAGS) $< -o $@
 
 RING_BENCH := $(BUILD)/ring-bench
-ifneq ($(wildcard ring/bench/ring-bench.c),)
-ALL_TARGETS += $(RING_BENCH)
-endif
-$(RING_BENCH): ring/bench/ring-bench.c $(RING_HEADERS) | $(DEPS_STAMP)
+$(RING_BENCH): ring/bench/ring-bench.c ring/bench/ring_duo.h $(RING_HEADERS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) $< -o $@ -lpthread
 
-ALL_TARGETS += $(RING_FREESTANDING)
+ALL_TARGETS += $(RING_FREESTANDING) $(RING_BENCH)
 E2E_TESTS += $(RING_FREESTANDING)

@@ -53,6 +53,8 @@ struct duo_cfg {
 	enum pvkvm_ring_notify mode;
 	uint64_t count;     /* messages each way */
 	uint32_t spin;      /* polls before the final check and sleep; 0 = none */
+	uint32_t batch;     /* push (and maybe notify) every `batch` messages;
+			       0 = only once nothing more can be queued */
 	uint32_t start;     /* initial value of all four indices */
 	double timeout_s;   /* watchdog: 0 = none */
 };
@@ -120,7 +122,16 @@ static inline double duo_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Fills every free slot (up to the total) and publishes; true if it did. */
+static inline void duo_front_publish(struct duo *d)
+{
+	if (duo_front_push_reqs(&d->front)) {
+		d->req_notifies++;
+		duo_notify(d->back_evt);
+	}
+}
+
+/* Fills every free slot (up to the total), publishing every cfg.batch
+ * requests and at the end; true if it sent any. */
 static inline bool duo_front_send(struct duo *d, uint64_t *sent)
 {
 	struct duo_req *r;
@@ -130,13 +141,12 @@ static inline bool duo_front_send(struct duo *d, uint64_t *sent)
 		r->seq = *sent;
 		r->sum = duo_req_sum(*sent);
 		(*sent)++;
+		if (d->cfg.batch && (*sent - first) % d->cfg.batch == 0)
+			duo_front_publish(d);
 	}
 	if (*sent == first)
 		return false;
-	if (duo_front_push_reqs(&d->front)) {
-		d->req_notifies++;
-		duo_notify(d->back_evt);
-	}
+	duo_front_publish(d); /* a no-op if the batch rule already did */
 	return true;
 }
 
@@ -186,7 +196,16 @@ static inline void *duo_front_main(void *arg)
 	return NULL;
 }
 
-/* Takes and answers every request there is; true if it served any. */
+static inline void duo_back_publish(struct duo *d)
+{
+	if (duo_back_push_rsps(&d->back)) {
+		d->rsp_notifies++;
+		duo_notify(d->front_evt);
+	}
+}
+
+/* Takes and answers every request there is, publishing every cfg.batch
+ * responses and at the end; true if it served any. */
 static inline bool duo_back_serve(struct duo *d, uint64_t *taken)
 {
 	struct duo_req req;
@@ -203,16 +222,15 @@ static inline bool duo_back_serve(struct duo *d, uint64_t *taken)
 		rsp->seq = req.seq;
 		rsp->sum = duo_rsp_sum(req.seq);
 		(*taken)++;
+		if (d->cfg.batch && (*taken - first) % d->cfg.batch == 0)
+			duo_back_publish(d);
 	}
 	if (rc < 0)
 		duo_fail(d, "backend", *taken, "ring reported broken");
 	atomic_store_explicit(&d->reqs_done, *taken, memory_order_relaxed);
 	if (*taken == first)
 		return false;
-	if (duo_back_push_rsps(&d->back)) {
-		d->rsp_notifies++;
-		duo_notify(d->front_evt);
-	}
+	duo_back_publish(d);
 	return true;
 }
 
