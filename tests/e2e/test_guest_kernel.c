@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <elf.h>
+#include <regex.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -372,4 +373,115 @@ Test(guest_kernel, too_little_memory_is_refused)
 			  strcasestr(r->out, "ram"),
 		  "the message does not say memory is the problem:\n%s", r->out);
 	free(r);
+}
+
+/* --- the image itself: no /dev/kvm needed ---------------------------------- */
+
+static void require_image(void)
+{
+	if (access(PVKERN, R_OK))
+		cr_skip_test(PVKERN " is not built");
+}
+
+TestSuite(guest_kernel_image, .init = require_image, .timeout = 30);
+
+/*
+ * The kernel runs at CPL3 on any VT-x/AMD-V host: a privileged instruction
+ * would #GP there, and AVX would #UD (the VMM enables SSE only). This
+ * platform's nested hypervisor would let some of these through, so look at
+ * the code instead of trusting a run.
+ */
+Test(guest_kernel_image, has_no_privileged_or_avx_instruction)
+{
+	static const char *const pattern =
+		"\t(cli|sti|hlt|lgdt|lidt|lldt|ltr|wrmsr|rdmsr|invlpg|invd|"
+		"wbinvd|clts|lmsw|swapgs|sysret[lq]?|xsetbv|vmcall|vmmcall|"
+		"in|ins[bwl]?|outs[bwl]?|iret[lq]?)( |$)|"
+		"\tmov +%[cd]r|,%[cd]r[0-9]|%[yz]mm[0-9]|\tv[a-z]+ +.*%xmm";
+	/* The one `out` pvkern may do: hcbench's bare exit to PVKVM_PORT_NULL
+	 * (the hypercall stubs are the VMM's, written at load time). */
+	static const char *const allowed_out = "\tout +%eax,\\$0xe5$";
+	regex_t bad, out_any, out_ok;
+	char line[512];
+	int offences = 0;
+	FILE *p = popen("objdump -d --no-show-raw-insn " PVKERN, "r");
+
+	cr_assert(p, "cannot run objdump");
+	cr_assert(!regcomp(&bad, pattern, REG_EXTENDED | REG_NOSUB));
+	cr_assert(!regcomp(&out_any, "\tout ", REG_EXTENDED | REG_NOSUB));
+	cr_assert(!regcomp(&out_ok, allowed_out, REG_EXTENDED | REG_NOSUB));
+	while (fgets(line, sizeof(line), p)) {
+		line[strcspn(line, "\n")] = '\0';
+		bool offends = !regexec(&bad, line, 0, NULL, 0) ||
+			       (!regexec(&out_any, line, 0, NULL, 0) &&
+				regexec(&out_ok, line, 0, NULL, 0));
+		if (offends && offences++ < 10)
+			cr_log_error("privileged or AVX: %s", line);
+	}
+	cr_expect_eq(pclose(p), 0, "objdump failed");
+	cr_expect_eq(offences, 0, "%d forbidden instruction(s) in " PVKERN,
+		     offences);
+	regfree(&bad);
+	regfree(&out_any);
+	regfree(&out_ok);
+}
+
+/* The notes the VMM needs: HYPERCALL_PAGE (page-aligned, inside a PT_LOAD)
+ * and ABI_VERSION, both named "PVKVM", in a PT_NOTE segment. */
+struct pvkvm_notes {
+	bool have_page, have_abi;
+	uint64_t page;
+	uint32_t abi;
+};
+
+static void scan_notes(const uint8_t *p, size_t len, struct pvkvm_notes *out)
+{
+	size_t off = 0;
+
+	while (off + sizeof(Elf64_Nhdr) <= len) {
+		const Elf64_Nhdr *nh = (const void *)(p + off);
+		const char *name = (const char *)(nh + 1);
+		const uint8_t *desc = (const uint8_t *)name + ((nh->n_namesz + 3) & ~3u);
+
+		if (nh->n_namesz == 6 && !memcmp(name, "PVKVM", 6)) {
+			if (nh->n_type == 1 && nh->n_descsz == 8) {
+				memcpy(&out->page, desc, 8);
+				out->have_page = true;
+			} else if (nh->n_type == 2 && nh->n_descsz == 4) {
+				memcpy(&out->abi, desc, 4);
+				out->have_abi = true;
+			}
+		}
+		off = (size_t)(desc - p) + ((nh->n_descsz + 3) & ~3u);
+	}
+}
+
+Test(guest_kernel_image, carries_the_pvkvm_notes)
+{
+	int fd = open(PVKERN, O_RDONLY);
+	struct stat st;
+	struct pvkvm_notes notes = { 0 };
+	bool page_in_load = false;
+
+	cr_assert(fd >= 0 && !fstat(fd, &st));
+	const uint8_t *img = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	cr_assert(img != MAP_FAILED);
+	const Elf64_Ehdr *eh = (const void *)img;
+	const Elf64_Phdr *ph = (const void *)(img + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_NOTE)
+			scan_notes(img + ph[i].p_offset, ph[i].p_filesz, &notes);
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && notes.page >= ph[i].p_vaddr &&
+		    notes.page + 4096 <= ph[i].p_vaddr + ph[i].p_filesz)
+			page_in_load = true;
+	cr_expect(notes.have_page, "no PVKVM HYPERCALL_PAGE note");
+	cr_expect(notes.have_abi && notes.abi >> 16 == 1,
+		  "no PVKVM ABI_VERSION note for major 1 (%#x)", notes.abi);
+	cr_expect(notes.page && !(notes.page & 4095) && page_in_load,
+		  "hypercall page %#lx is not a page-aligned page inside a PT_LOAD",
+		  (unsigned long)notes.page);
+	cr_expect_geq(ph[0].p_vaddr, 0x100000, "loads below 1 MiB");
+	munmap((void *)img, st.st_size);
 }
