@@ -141,7 +141,7 @@ static void do_hypercall(struct vcpu *v, uint32_t nr)
 static void unexpected_io(struct vcpu *v, const struct kvm_run *run)
 {
 	vm_stop_msg(v->vm, VM_CRASHED, PVKVM_EXIT_GUEST_BROKEN,
-		    "guest stopped: unexpected %s of %u byte(s) on I/O port 0x%x at rip 0x%llx (vCPU %u)",
+		    "guest stopped: unexpected %s of %u byte(s) on I/O port 0x%x near rip 0x%llx (vCPU %u)",
 		    run->io.direction == KVM_EXIT_IO_OUT ? "write" : "read",
 		    run->io.size, run->io.port,
 		    (unsigned long long)run->s.regs.regs.rip, v->id);

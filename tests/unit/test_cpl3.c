@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CPL3 machine on the real /dev/kvm: tiny guests that run natively at
+ * CPL3 make hypercalls, read CPUID and start-info, and fault in the ways a
+ * guest kernel can; each fault must come back as one line and 128 + vector.
+ * Under TSan these run from a plain main() (Criterion cannot start there).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/unit/tiny_guest.h"
+
+#define CHECK(cond, ...)                                 \
+	do {                                             \
+		if (!(cond)) {                           \
+			snprintf(why, len, __VA_ARGS__); \
+			tg_free(&g);                     \
+			return false;                    \
+		}                                        \
+	} while (0)
+
+static bool run(struct tg *g, const uint8_t *code, size_t n, unsigned int timeout,
+		char *why, size_t len)
+{
+	return tg_run(g, code, n, false, true, timeout, why, len);
+}
+
+static bool hypercall_round_trip(char *why, size_t len)
+{
+	static const uint8_t code[] = {
+		0x48, 0xc7, 0xc7, 0x11, 0, 0, 0, /* mov $0x11, %rdi */
+		0x48, 0xc7, 0xc6, 0x22, 0, 0, 0, /* mov $0x22, %rsi */
+		0x48, 0xc7, 0xc2, 0x33, 0, 0, 0, /* mov $0x33, %rdx */
+		0x49, 0xc7, 0xc2, 0x44, 0, 0, 0, /* mov $0x44, %r10 */
+		0x49, 0xc7, 0xc0, 0x55, 0, 0, 0, /* mov $0x55, %r8 */
+		TG_CALL(TG_RECORD), TG_SHUTDOWN_WITH_RAX};
+	struct tg g;
+	if (!run(&g, code, sizeof(code), 30, why, len))
+		return false;
+	CHECK(g.status == (TG_RECORD_RESULT & 0xff), "exit %d (%s)", g.status, g.vm->stop_msg);
+	CHECK(g.calls == 1, "record called %d times", g.calls);
+	for (unsigned int i = 0; i < HCALL_NARGS; i++)
+		CHECK(g.args[i] == 0x11 * (i + 1), "arg %u is 0x%llx", i, (unsigned long long)g.args[i]);
+	CHECK(stat_get(&g.vm->stats.exits_pio_hypercall) == 2, "expected one exit per hypercall");
+	CHECK(stat_get(&g.vm->stats.hypercalls[TG_RECORD]) == 1, "not counted");
+	tg_free(&g);
+	return true;
+}
+
+static bool cpuid_and_start_info(char *why, size_t len)
+{
+	static const uint8_t code[] = {
+		0x49, 0x89, 0xf8,             /* mov %rdi, %r8 (start-info) */
+		0xb8, 0, 0, 0, 0x40,          /* mov $0x40000000, %eax */
+		0x0f, 0xa2,                   /* cpuid */
+		0x48, 0x89, 0xdf,             /* mov %rbx, %rdi */
+		0x48, 0x89, 0xce,             /* mov %rcx, %rsi */
+		0x49, 0x89, 0xc2,             /* mov %rax, %r10 */
+		0x4d, 0x8b, 0x00,             /* mov (%r8), %r8: the magic */
+		TG_CALL(TG_RECORD),
+		0x31, 0xc0, TG_SHUTDOWN_WITH_RAX};
+	struct tg g;
+	if (!run(&g, code, sizeof(code), 30, why, len))
+		return false;
+	CHECK(g.status == 0, "exit %d (%s)", g.status, g.vm->stop_msg);
+	CHECK(g.args[0] == PVKVM_CPUID_SIG_EBX && g.args[1] == PVKVM_CPUID_SIG_ECX &&
+	      g.args[2] == PVKVM_CPUID_SIG_EDX, "CPUID signature wrong");
+	CHECK(g.args[3] == PVKVM_CPUID_MAX, "max leaf 0x%llx", (unsigned long long)g.args[3]);
+	CHECK(g.args[4] == PVKVM_START_INFO_MAGIC, "start-info magic 0x%llx", (unsigned long long)g.args[4]);
+	tg_free(&g);
+	return true;
+}
+
+/* Runs code, expects exit status and a stop line containing each needle. */
+static bool expect_stop(const uint8_t *code, size_t n, unsigned int timeout,
+			int status, const char *n1, const char *n2, char *why, size_t len)
+{
+	struct tg g;
+	if (!run(&g, code, n, timeout, why, len))
+		return false;
+	CHECK(g.status == status, "exit %d, expected %d (%s)", g.status, status, g.vm->stop_msg);
+	CHECK(strstr(g.vm->stop_msg, n1), "'%s' lacks '%s'", g.vm->stop_msg, n1);
+	CHECK(!n2 || strstr(g.vm->stop_msg, n2), "'%s' lacks '%s'", g.vm->stop_msg, n2);
+	tg_free(&g);
+	return true;
+}
+
+static bool out_to_closed_port_is_gp(char *why, size_t len)
+{
+	static const uint8_t code[] = {0x90, 0xe6, 0x80}; /* nop; out %al, $0x80 */
+	return expect_stop(code, sizeof(code), 30, 128 + 13, "#GP (vector 13)",
+			   "at rip 0x100001", why, len);
+}
+
+static bool divide_by_zero_is_de(char *why, size_t len)
+{
+	static const uint8_t code[] = {0x31, 0xc9, 0xf7, 0xf1}; /* xor %ecx,%ecx; div %ecx */
+	return expect_stop(code, sizeof(code), 30, 128, "#DE (vector 0) error 0x0",
+			   "at rip 0x100002", why, len);
+}
+
+static bool vmm_pages_are_supervisor_only(char *why, size_t len)
+{
+	static const uint8_t code[] = {0x8b, 0x04, 0x25, 0x00, 0x20, 0x01, 0x00}; /* mov 0x12000,%eax */
+	return expect_stop(code, sizeof(code), 30, 128 + 14, "#PF (vector 14) error 0x5",
+			   "cr2 0x12000", why, len);
+}
+
+static bool start_info_is_read_only(char *why, size_t len)
+{
+	static const uint8_t code[] = {0x89, 0x07}; /* mov %eax, (%rdi) */
+	return expect_stop(code, sizeof(code), 30, 128 + 14, "#PF (vector 14) error 0x7",
+			   NULL, why, len);
+}
+
+static bool fault_port_from_cpl3_is_refused(char *why, size_t len)
+{
+	static const uint8_t code[] = {0xe6, 0xe6}; /* out %al, $PVKVM_PORT_FAULT */
+	return expect_stop(code, sizeof(code), 30, PVKVM_EXIT_GUEST_BROKEN,
+			   "outside the VMM's fault stubs", NULL, why, len);
+}
+
+static bool unclaimed_open_port_stops(char *why, size_t len)
+{
+	static const uint8_t code[] = {0xe6, 0xe7}; /* out %al, $0xe7 */
+	return expect_stop(code, sizeof(code), 30, PVKVM_EXIT_GUEST_BROKEN,
+			   "unexpected write", "port 0xe7", why, len);
+}
+
+static bool timeout_stops_a_spinning_guest(char *why, size_t len)
+{
+	static const uint8_t code[] = {0xeb, 0xfe}; /* jmp . */
+	return expect_stop(code, sizeof(code), 1, PVKVM_EXIT_TIMEOUT, "timed out", NULL,
+			   why, len);
+}
+
+typedef bool (*scenario_fn)(char *why, size_t len);
+
+#ifdef __SANITIZE_THREAD__
+int main(void)
+{
+	static const struct { const char *name; scenario_fn fn; } all[] = {
+		{"hypercall_round_trip", hypercall_round_trip},
+		{"cpuid_and_start_info", cpuid_and_start_info},
+		{"out_to_closed_port_is_gp", out_to_closed_port_is_gp},
+		{"divide_by_zero_is_de", divide_by_zero_is_de},
+		{"vmm_pages_are_supervisor_only", vmm_pages_are_supervisor_only},
+		{"start_info_is_read_only", start_info_is_read_only},
+		{"fault_port_from_cpl3_is_refused", fault_port_from_cpl3_is_refused},
+		{"unclaimed_open_port_stops", unclaimed_open_port_stops},
+		{"timeout_stops_a_spinning_guest", timeout_stops_a_spinning_guest},
+	};
+	if (!tg_kvm_available()) {
+		puts("skipped: /dev/kvm is not available");
+		return 77;
+	}
+	unsigned int passed = 0, failed = 0;
+	char why[512];
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (all[i].fn(why, sizeof(why))) {
+			passed++;
+		} else {
+			failed++;
+			printf("FAIL %s: %s\n", all[i].name, why);
+		}
+	}
+	printf("%u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
+#else
+#include <criterion/criterion.h>
+
+static void check(scenario_fn fn)
+{
+	char why[512];
+	if (!tg_kvm_available())
+		cr_skip_test("/dev/kvm is not available");
+	cr_assert(fn(why, sizeof(why)), "%s", why);
+}
+
+TestSuite(cpl3, .timeout = 60);
+Test(cpl3, hypercall_round_trip) { check(hypercall_round_trip); }
+Test(cpl3, cpuid_and_start_info) { check(cpuid_and_start_info); }
+Test(cpl3, out_to_closed_port_is_gp) { check(out_to_closed_port_is_gp); }
+Test(cpl3, divide_by_zero_is_de) { check(divide_by_zero_is_de); }
+Test(cpl3, vmm_pages_are_supervisor_only) { check(vmm_pages_are_supervisor_only); }
+Test(cpl3, start_info_is_read_only) { check(start_info_is_read_only); }
+Test(cpl3, fault_port_from_cpl3_is_refused) { check(fault_port_from_cpl3_is_refused); }
+Test(cpl3, unclaimed_open_port_stops) { check(unclaimed_open_port_stops); }
+Test(cpl3, timeout_stops_a_spinning_guest) { check(timeout_stops_a_spinning_guest); }
+#endif
