@@ -23,6 +23,7 @@
 #define PVKVM_BLKIF_H
 
 #include "hypercall/pvkvm_abi.h"
+#include "ring/pvkvm_ring.h"
 
 /* Sectors are always 512 bytes on the wire, whatever the image's block size. */
 #define PVKVM_BLKIF_SECTOR_SHIFT 9u
@@ -109,6 +110,13 @@ struct pvkvm_blkif_response {
 	uint32_t reserved2;
 };
 PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_blkif_response) == 16, "blkif response size");
+
+/*
+ * The ring: struct blkif_sring, struct blkif_front / blkif_back and the
+ * blkif_* functions of ring/pvkvm_ring.h. A ring of 2^order pages holds
+ * blkif_ring_slots(pages * 4096) slots: 32 for one page, 512 for 16.
+ */
+PVKVM_RING_DEFINE(blkif, struct pvkvm_blkif_request, struct pvkvm_blkif_response)
 
 /* Bits of the backend's "info" key (Xen's VDISK_* values). */
 #define PVKVM_BLKIF_INFO_READONLY (1u << 2)

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PV block backend (xenbus type "blk"): serves a frontend's blkif ring
+ * (hypercall/pvkvm_blkif.h, docs/block.md) from a raw image with libaio, on
+ * its own I/O thread.
+ *
+ * Per connection the I/O thread sleeps in poll() on three eventfds: the
+ * event channel (the guest's send, through KVM's ioeventfd), libaio
+ * completions, and stop. It copies each request out of the ring once,
+ * validates the copy, holds the segments' grants, and submits one vectored
+ * read or write per request (into the granted pages themselves, O_DIRECT
+ * when aligned). Completions answer in any order; answers are pushed in
+ * batches and the guest is notified only when the ring's rule says so.
+ */
+#ifndef PVKVM_BLKBACK_H
+#define PVKVM_BLKBACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ring/pvkvm_ring.h"
+
+struct blk_image;
+struct device;
+
+struct blkback_config {
+	unsigned int id;                    /* backend/blk/<id>, device "blk<id>" */
+	unsigned int max_ring_page_order;   /* advertised; <= 4 */
+	unsigned int max_indirect_segments; /* advertised; 0 = no INDIRECT */
+	bool flush;                         /* feature-flush-cache */
+	bool discard;                       /* feature-discard */
+	enum pvkvm_ring_notify notify;      /* SUPPRESS normally; ALWAYS to measure */
+};
+
+/* The defaults: order 4 (512 slots), 256 indirect segments (1 MiB),
+ * flush and discard on, suppression on. */
+void blkback_config_default(struct blkback_config *cfg, unsigned int id);
+
+/* A new, unstarted device serving img (owned by the device from now on,
+ * closed by stop). Its stop() frees it. NULL on allocation failure. */
+struct device *blkback_create(struct blk_image *img,
+			      const struct blkback_config *cfg);
+
+/* What a guest's send on the ring's event channel does: wakes the I/O
+ * thread. For tests that play the frontend on a host thread. 0, or
+ * -PVKVM_EINVAL when not connected. */
+int blkback_kick(struct device *dev);
+
+/* Whether the device stopped itself (a broken ring). */
+bool blkback_is_broken(struct device *dev);
+
+#endif

@@ -1,0 +1,715 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The PV block backend, driven by this thread playing the frontend: guest
+ * RAM, a grant table and the ring live in a real guest_mem, the backend runs
+ * its real I/O thread with libaio on a real file under /tmp, and the event
+ * channel is real (KVM ioeventfd bound; the "send" is blkback_kick).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu.h>
+
+#include "host/blk_image.h"
+#include "host/blkback.h"
+#include "host/evtchn.h"
+#include "host/grant.h"
+#include "host/store.h"
+#include "host/vm.h"
+#include "host/xenbus.h"
+#include "hypercall/pvkvm_blkif.h"
+
+#define MEM_SIZE (32u << 20)
+#define GNT_GPA 0x100000u
+#define GNT_ENTRIES 4096u
+#define RING_GPA 0x180000u  /* ring pages, scattered, below DATA_GPA */
+#define DATA_GPA 0x400000u
+#define IMG_SECTORS (64u << 11) /* 64 MiB */
+#define FE_DIR "device/blk/0"
+#define BE_DIR "backend/blk/0"
+
+static struct vm vm;
+static struct pvkvm_shared_info shinfo;
+static struct device *dev;
+static char img_path[64];
+static int img_fd = -1; /* the test's own view of the file */
+
+struct frontend {
+	struct blkif_front front;
+	void *ring_view;  /* contiguous, as the guest's page tables would give */
+	size_t ring_bytes;
+	unsigned int port;
+	uint32_t next_gref;
+	uint64_t next_gpa;
+};
+static struct frontend fe;
+
+/* ---- fixture ---------------------------------------------------------------- */
+
+static void make_image(void)
+{
+	strcpy(img_path, "/tmp/pvkvm-blkback-XXXXXX");
+	img_fd = mkstemp(img_path);
+	cr_assert_geq(img_fd, 0);
+	cr_assert_eq(ftruncate(img_fd, (off_t)IMG_SECTORS * 512), 0);
+}
+
+static void start_backend(bool read_only, const struct blkback_config *cfg_in)
+{
+	struct blk_image *img = malloc(sizeof(*img));
+	cr_assert_not_null(img);
+	cr_assert_eq(blk_image_open(img, img_path, read_only, true), 0);
+	struct blkback_config cfg;
+	blkback_config_default(&cfg, 0);
+	if (cfg_in)
+		cfg = *cfg_in;
+	dev = blkback_create(img, &cfg);
+	cr_assert_not_null(dev);
+	cr_assert_eq(dev->start(dev, &vm), 0);
+}
+
+static void setup_vm(void)
+{
+	memset(&vm, 0, sizeof(vm));
+	vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm.kvm_fd < 0)
+		cr_skip_test("/dev/kvm is not available: %s", strerror(errno));
+	vm.vm_fd = ioctl(vm.kvm_fd, KVM_CREATE_VM, 0);
+	cr_assert_geq(vm.vm_fd, 0);
+	cr_assert_eq(gmem_create(&vm.mem, MEM_SIZE), 0);
+	pthread_mutex_init(&vm.event_lock, NULL);
+	pthread_cond_init(&vm.event_cond, NULL);
+	vm.shared_info = &shinfo;
+	vm.grants = grant_table_new(&vm.mem);
+	vm.evtchn = evtchn_table_new(&vm);
+	vm.store = store_new();
+	cr_assert(vm.grants && vm.evtchn && vm.store);
+	cr_assert_eq(grant_table_setup(vm.grants, GNT_GPA, GNT_ENTRIES), 0);
+	rcu_register_thread(); /* connect runs here, inside our store write */
+	memset(&fe, 0, sizeof(fe));
+	fe.next_gref = 1;
+	fe.next_gpa = DATA_GPA;
+	make_image();
+}
+
+static void setup(void)
+{
+	setup_vm();
+	start_backend(false, NULL);
+}
+
+static void teardown(void)
+{
+	if (vm.kvm_fd < 0)
+		return;
+	if (dev)
+		dev->stop(dev, &vm);
+	dev = NULL;
+	if (fe.ring_view)
+		munmap(fe.ring_view, fe.ring_bytes);
+	store_free(vm.store);
+	evtchn_table_free(vm.evtchn);
+	grant_table_free(vm.grants);
+	gmem_destroy(&vm.mem);
+	close(vm.vm_fd);
+	close(vm.kvm_fd);
+	rcu_unregister_thread();
+	close(img_fd);
+	unlink(img_path);
+}
+
+TestSuite(blkback, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ---- the frontend's side of grants and memory ---------------------------------- */
+
+static uint64_t alloc_page(void)
+{
+	uint64_t gpa = fe.next_gpa;
+	fe.next_gpa += PVKVM_PAGE_SIZE;
+	cr_assert_leq(fe.next_gpa, MEM_SIZE);
+	return gpa;
+}
+
+static uint8_t *page_ptr(uint64_t gpa)
+{
+	return gmem_ptr(&vm.mem, gpa, PVKVM_PAGE_SIZE);
+}
+
+/* Grants gpa's page; fill it before granting, so the grant's release store
+ * orders the contents before the backend's use. */
+static uint32_t grant(uint64_t gpa, bool readonly)
+{
+	uint32_t ref = fe.next_gref++;
+	cr_assert_lt(ref, GNT_ENTRIES);
+	struct pvkvm_grant_entry *e =
+		gmem_ptr(&vm.mem, GNT_GPA + (uint64_t)ref * sizeof(*e), sizeof(*e));
+	e->domid = 0;
+	e->frame = (uint32_t)(gpa / PVKVM_PAGE_SIZE);
+	__atomic_store_n(&e->flags,
+			 (uint16_t)(PVKVM_GTF_PERMIT | (readonly ? PVKVM_GTF_READONLY : 0)),
+			 __ATOMIC_RELEASE);
+	return ref;
+}
+
+static uint16_t grant_flags(uint32_t ref)
+{
+	struct pvkvm_grant_entry *e =
+		gmem_ptr(&vm.mem, GNT_GPA + (uint64_t)ref * sizeof(*e), sizeof(*e));
+	return __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+}
+
+/* 2^order ring pages at descending, non-adjacent frames, viewed contiguously. */
+static void connect_frontend(unsigned int order)
+{
+	unsigned int nr = 1u << order;
+	fe.ring_bytes = (size_t)nr * PVKVM_PAGE_SIZE;
+	fe.ring_view = mmap(NULL, fe.ring_bytes, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(fe.ring_view, MAP_FAILED);
+	char key[64];
+	for (unsigned int i = 0; i < nr; i++) {
+		uint64_t gpa = RING_GPA + (uint64_t)(nr - 1 - i) * 2 * PVKVM_PAGE_SIZE;
+		void *want = (uint8_t *)fe.ring_view + (size_t)i * PVKVM_PAGE_SIZE;
+		cr_assert_eq(mmap(want, PVKVM_PAGE_SIZE, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_FIXED, vm.mem.memfd, (off_t)gpa), want);
+		uint32_t ref = grant(gpa, false);
+		if (order == 0)
+			snprintf(key, sizeof(key), FE_DIR "/ring-ref");
+		else
+			snprintf(key, sizeof(key), FE_DIR "/ring-ref%u", i);
+		cr_assert_eq(store_printf(vm.store, key, "%u", ref), 0);
+	}
+	blkif_sring_init(fe.ring_view);
+	cr_assert_eq(blkif_front_init(&fe.front, fe.ring_view, fe.ring_bytes), 0);
+	if (order)
+		store_printf(vm.store, FE_DIR "/ring-page-order", "%u", order);
+	int port = evtchn_alloc_unbound(vm.evtchn);
+	cr_assert_gt(port, 0);
+	fe.port = (unsigned int)port;
+	store_printf(vm.store, FE_DIR "/event-channel", "%u", fe.port);
+	cr_assert_eq(xenbus_set_state(vm.store, FE_DIR, PVKVM_XB_INITIALISING), 0);
+	cr_assert_eq(xenbus_set_state(vm.store, FE_DIR, PVKVM_XB_INITIALISED), 0);
+	cr_assert_eq(xenbus_read_state(vm.store, BE_DIR), PVKVM_XB_CONNECTED);
+	cr_assert_eq(xenbus_set_state(vm.store, FE_DIR, PVKVM_XB_CONNECTED), 0);
+}
+
+/* ---- requests and responses --------------------------------------------------------- */
+
+static struct pvkvm_blkif_request *next_req(void)
+{
+	struct pvkvm_blkif_request *r = blkif_front_next_req(&fe.front);
+	cr_assert_not_null(r, "a free request slot");
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+static unsigned int kicks;
+
+static void push(void)
+{
+	if (blkif_front_push_reqs(&fe.front)) {
+		kicks++;
+		cr_assert_eq(blkback_kick(dev), 0);
+	}
+}
+
+static bool port_pending_clear(void)
+{
+	uint64_t bit = 1ull << (fe.port % 64);
+	uint64_t old = __atomic_fetch_and(&shinfo.evtchn_pending[fe.port / 64],
+					  ~bit, __ATOMIC_SEQ_CST);
+	return old & bit;
+}
+
+/* Takes n responses, sleeping on the event channel like a guest. */
+static void collect(struct pvkvm_blkif_response *out, unsigned int n)
+{
+	unsigned int got = 0;
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 20;
+	while (got < n) {
+		int r = blkif_front_take_rsp(&fe.front, &out[got]);
+		cr_assert_geq(r, 0, "the backend's rsp_prod is sane");
+		if (r == 1) {
+			got++;
+			continue;
+		}
+		pthread_mutex_lock(&vm.event_lock);
+		uint64_t gen = vm.event_gen;
+		pthread_mutex_unlock(&vm.event_lock);
+		port_pending_clear();
+		if (blkif_front_final_check_rsps(&fe.front))
+			continue;
+		pthread_mutex_lock(&vm.event_lock);
+		while (vm.event_gen == gen) {
+			int rc = pthread_cond_timedwait(&vm.event_cond, &vm.event_lock,
+							&deadline);
+			cr_assert_neq(rc, ETIMEDOUT, "%u of %u responses", got, n);
+		}
+		pthread_mutex_unlock(&vm.event_lock);
+	}
+}
+
+static const struct pvkvm_blkif_response *find_rsp(
+	const struct pvkvm_blkif_response *rsp, unsigned int n, uint64_t id)
+{
+	const struct pvkvm_blkif_response *hit = NULL;
+	for (unsigned int i = 0; i < n; i++) {
+		if (rsp[i].id == id) {
+			cr_assert_null(hit, "id %lu answered twice", (unsigned long)id);
+			hit = &rsp[i];
+		}
+	}
+	cr_assert_not_null(hit, "id %lu answered", (unsigned long)id);
+	return hit;
+}
+
+static int16_t one_request_status(void)
+{
+	push();
+	struct pvkvm_blkif_response rsp;
+	collect(&rsp, 1);
+	return rsp.status;
+}
+
+static uint8_t pat(uint64_t sector, unsigned int byte, unsigned int salt)
+{
+	return (uint8_t)(sector * 13 + byte * 3 + salt);
+}
+
+static void fill_sectors(uint8_t *p, uint64_t sector, unsigned int nsect,
+			 unsigned int salt)
+{
+	for (unsigned int s = 0; s < nsect; s++)
+		for (unsigned int b = 0; b < 512; b++)
+			p[s * 512 + b] = pat(sector + s, b, salt);
+}
+
+static void check_file(uint64_t sector, unsigned int nsect, unsigned int salt)
+{
+	uint8_t *buf = malloc((size_t)nsect * 512);
+	cr_assert_eq(pread(img_fd, buf, (size_t)nsect * 512, (off_t)sector * 512),
+		     (ssize_t)nsect * 512);
+	for (unsigned int s = 0; s < nsect; s++)
+		for (unsigned int b = 0; b < 512; b++)
+			cr_assert_eq(buf[s * 512 + b], pat(sector + s, b, salt),
+				     "sector %lu byte %u", (unsigned long)(sector + s), b);
+	free(buf);
+}
+
+static uint64_t counter(const char *name)
+{
+	for (struct stats_group *g = vm.stats.groups; g; g = g->next)
+		for (unsigned int i = 0; i < g->nr; i++)
+			if (!strcmp(g->name, "blk0") && !strcmp(g->counters[i].name, name))
+				return stat_get(&g->counters[i].value);
+	cr_assert_fail("no counter %s", name);
+	return 0;
+}
+
+/* ---- tests --------------------------------------------------------------------------- */
+
+Test(blkback, publishes_features_and_connects)
+{
+	uint64_t v;
+	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/sectors", &v), 0);
+	cr_assert_eq(v, IMG_SECTORS);
+	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/sector-size", &v), 0);
+	cr_assert_eq(v, 512);
+	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/feature-flush-cache", &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/feature-discard", &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/feature-max-indirect-segments", &v), 0);
+	cr_assert_eq(v, 256);
+	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/max-ring-page-order", &v), 0);
+	cr_assert_eq(v, PVKVM_BLKIF_MAX_RING_PAGE_ORDER);
+	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/info", &v), 0);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(xenbus_read_state(vm.store, BE_DIR), PVKVM_XB_INITWAIT);
+	connect_frontend(0);
+	cr_assert_eq(fe.front.nr_slots, 32);
+}
+
+/* A full one-page ring of single-page writes, then of reads, all in flight. */
+Test(blkback, full_ring_of_writes_then_reads)
+{
+	connect_frontend(0);
+	const unsigned int n = 32;
+	uint64_t gpa[32];
+	for (unsigned int i = 0; i < n; i++) {
+		gpa[i] = alloc_page();
+		uint64_t sector = (uint64_t)(n - 1 - i) * 8 + 1000;
+		fill_sectors(page_ptr(gpa[i]), sector, 8, 1);
+		struct pvkvm_blkif_request *r = next_req();
+		r->operation = PVKVM_BLKIF_OP_WRITE;
+		r->id = 0xabc00000u + i;
+		r->sector_number = sector;
+		r->nr_segments = 1;
+		r->u.seg[0] = (struct pvkvm_blkif_segment){ grant(gpa[i], true), 0, 7, 0 };
+	}
+	cr_assert_null(blkif_front_next_req(&fe.front), "the ring is full");
+	push();
+	struct pvkvm_blkif_response rsp[32];
+	collect(rsp, n);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct pvkvm_blkif_response *x = find_rsp(rsp, n, 0xabc00000u + i);
+		cr_assert_eq(x->status, PVKVM_BLKIF_RSP_OKAY);
+		cr_assert_eq(x->operation, PVKVM_BLKIF_OP_WRITE);
+	}
+	check_file(1000, n * 8, 1);
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t g = alloc_page();
+		memset(page_ptr(g), 0, PVKVM_PAGE_SIZE);
+		gpa[i] = g;
+		struct pvkvm_blkif_request *r = next_req();
+		r->operation = PVKVM_BLKIF_OP_READ;
+		r->id = 0xdef00000u + i;
+		r->sector_number = 1000 + (uint64_t)i * 8;
+		r->nr_segments = 1;
+		r->u.seg[0] = (struct pvkvm_blkif_segment){ grant(g, false), 0, 7, 0 };
+	}
+	push();
+	collect(rsp, n);
+	for (unsigned int i = 0; i < n; i++) {
+		cr_assert_eq(find_rsp(rsp, n, 0xdef00000u + i)->status, PVKVM_BLKIF_RSP_OKAY);
+		const uint8_t *p = page_ptr(gpa[i]);
+		for (unsigned int b = 0; b < PVKVM_PAGE_SIZE; b++)
+			cr_assert_eq(p[b], pat(1000 + (uint64_t)i * 8 + b / 512, b % 512, 1));
+	}
+	cr_assert_eq(counter("requests"), 2 * n);
+	cr_assert_eq(counter("bytes_written"), n * 4096);
+	cr_assert_eq(counter("bytes_read"), n * 4096);
+	cr_assert_gt(counter("direct_ios"), 0, "granted pages go straight to O_DIRECT");
+}
+
+/* A 4-page ring (128 slots) on scattered frames; multi-segment requests with
+ * partial pages; a big request next to small ones. */
+Test(blkback, multi_page_ring_and_partial_segments)
+{
+	connect_frontend(2);
+	cr_assert_eq(fe.front.nr_slots, 128);
+	const unsigned int n = 128;
+	static uint64_t gpa[128][3];
+	/* Segment shapes: sectors 2..7 of page 0, all of page 1, 0..3 of page 2:
+	 * 6 + 8 + 4 = 18 consecutive disk sectors. */
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t sector = 20000 + (uint64_t)i * 18;
+		struct pvkvm_blkif_request *r = next_req();
+		r->operation = PVKVM_BLKIF_OP_WRITE;
+		r->id = i;
+		r->sector_number = sector;
+		r->nr_segments = 3;
+		static const uint8_t first[3] = { 2, 0, 0 }, last[3] = { 7, 7, 3 };
+		uint64_t s = sector;
+		for (unsigned int k = 0; k < 3; k++) {
+			gpa[i][k] = alloc_page();
+			unsigned int ns = last[k] - first[k] + 1u;
+			fill_sectors(page_ptr(gpa[i][k]) + first[k] * 512, s, ns, 2);
+			s += ns;
+			r->u.seg[k] = (struct pvkvm_blkif_segment){
+				grant(gpa[i][k], true), first[k], last[k], 0 };
+		}
+	}
+	push();
+	static struct pvkvm_blkif_response rsp[128];
+	collect(rsp, n);
+	for (unsigned int i = 0; i < n; i++)
+		cr_assert_eq(find_rsp(rsp, n, i)->status, PVKVM_BLKIF_RSP_OKAY);
+	check_file(20000, n * 18, 2);
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int k = 0; k < 3; k++)
+			cr_assert_eq(grant_flags((uint32_t)(5 + i * 3 + k)) &
+				     (PVKVM_GTF_READING | PVKVM_GTF_WRITING), 0,
+				     "every segment grant released");
+}
+
+static void indirect_rw(uint8_t op, uint64_t sector, uint64_t *pages,
+			unsigned int nseg, uint64_t id)
+{
+	uint64_t ind = alloc_page();
+	struct pvkvm_blkif_segment *segs = (void *)page_ptr(ind);
+	for (unsigned int i = 0; i < nseg; i++)
+		segs[i] = (struct pvkvm_blkif_segment){
+			grant(pages[i], op == PVKVM_BLKIF_OP_WRITE), 0, 7, 0 };
+	struct pvkvm_blkif_request *r = next_req();
+	r->operation = PVKVM_BLKIF_OP_INDIRECT;
+	r->indirect_op = op;
+	r->id = id;
+	r->sector_number = sector;
+	r->nr_segments = (uint16_t)nseg;
+	r->u.indirect_grefs[0] = grant(ind, true);
+}
+
+Test(blkback, indirect_one_mib_write_and_read_beside_small_ones)
+{
+	connect_frontend(0);
+	static uint64_t pages[256];
+	const uint64_t sector = 40000;
+	for (unsigned int i = 0; i < 256; i++) {
+		pages[i] = alloc_page();
+		fill_sectors(page_ptr(pages[i]), sector + i * 8, 8, 3);
+	}
+	indirect_rw(PVKVM_BLKIF_OP_WRITE, sector, pages, 256, 77);
+	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_OKAY);
+	check_file(sector, 2048, 3);
+
+	for (unsigned int i = 0; i < 256; i++)
+		memset(page_ptr(pages[i]), 0, PVKVM_PAGE_SIZE);
+	indirect_rw(PVKVM_BLKIF_OP_READ, sector, pages, 256, 78);
+	/* Small reads queued behind the big one may well finish first. */
+	uint64_t small[4];
+	for (unsigned int i = 0; i < 4; i++) {
+		small[i] = alloc_page();
+		struct pvkvm_blkif_request *r = next_req();
+		r->operation = PVKVM_BLKIF_OP_READ;
+		r->id = 100 + i;
+		r->sector_number = sector + i;
+		r->nr_segments = 1;
+		r->u.seg[0] = (struct pvkvm_blkif_segment){ grant(small[i], false), 0, 0, 0 };
+	}
+	push();
+	struct pvkvm_blkif_response rsp[5];
+	collect(rsp, 5);
+	cr_assert_eq(find_rsp(rsp, 5, 78)->status, PVKVM_BLKIF_RSP_OKAY);
+	for (unsigned int i = 0; i < 4; i++) {
+		cr_assert_eq(find_rsp(rsp, 5, 100 + i)->status, PVKVM_BLKIF_RSP_OKAY);
+		for (unsigned int b = 0; b < 512; b++)
+			cr_assert_eq(page_ptr(small[i])[b], pat(sector + i, b, 3));
+	}
+	for (unsigned int i = 0; i < 256; i++)
+		for (unsigned int b = 0; b < PVKVM_PAGE_SIZE; b += 97)
+			cr_assert_eq(page_ptr(pages[i])[b],
+				     pat(sector + i * 8 + b / 512, b % 512, 3));
+	cr_assert_eq(counter("indirect_requests"), 2);
+}
+
+Test(blkback, flush_answers_after_every_earlier_write)
+{
+	connect_frontend(0);
+	/* 20 writes, a flush, 5 more writes, all in one push. */
+	for (unsigned int i = 0; i < 26; i++) {
+		struct pvkvm_blkif_request *r = next_req();
+		r->id = i;
+		if (i == 20) {
+			r->operation = PVKVM_BLKIF_OP_FLUSH;
+			continue;
+		}
+		uint64_t g = alloc_page();
+		fill_sectors(page_ptr(g), 3000 + (uint64_t)i * 8, 8, 4);
+		r->operation = PVKVM_BLKIF_OP_WRITE;
+		r->sector_number = 3000 + (uint64_t)i * 8;
+		r->nr_segments = 1;
+		r->u.seg[0] = (struct pvkvm_blkif_segment){ grant(g, true), 0, 7, 0 };
+	}
+	push();
+	struct pvkvm_blkif_response rsp[26];
+	collect(rsp, 26);
+	unsigned int flush_at = 26;
+	for (unsigned int i = 0; i < 26; i++)
+		if (rsp[i].id == 20)
+			flush_at = i;
+	cr_assert_lt(flush_at, 26);
+	cr_assert_eq(rsp[flush_at].status, PVKVM_BLKIF_RSP_OKAY);
+	cr_assert_eq(rsp[flush_at].operation, PVKVM_BLKIF_OP_FLUSH);
+	for (unsigned int id = 0; id < 20; id++) {
+		const struct pvkvm_blkif_response *w = find_rsp(rsp, 26, id);
+		cr_assert_lt((unsigned int)(w - rsp), flush_at,
+			     "write %u answered before the flush", id);
+	}
+	check_file(3000, 20 * 8, 4);
+	check_file(3000 + 21 * 8, 5 * 8, 4); /* id 20, the flush, wrote nothing */
+}
+
+Test(blkback, discard_punches_a_hole)
+{
+	connect_frontend(0);
+	uint8_t buf[64 * 512];
+	memset(buf, 0x66, sizeof(buf));
+	cr_assert_eq(pwrite(img_fd, buf, sizeof(buf), 5000 * 512), (ssize_t)sizeof(buf));
+	struct pvkvm_blkif_request *r = next_req();
+	r->operation = PVKVM_BLKIF_OP_DISCARD;
+	r->id = 9;
+	r->sector_number = 5008;
+	r->u.discard.nr_sectors = 40;
+	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_OKAY);
+	cr_assert_eq(pread(img_fd, buf, sizeof(buf), 5000 * 512), (ssize_t)sizeof(buf));
+	for (unsigned int i = 0; i < sizeof(buf); i++) {
+		unsigned int s = 5000 + i / 512;
+		cr_assert_eq(buf[i], (s >= 5008 && s < 5048) ? 0 : 0x66, "byte %u", i);
+	}
+	cr_assert_eq(counter("discards"), 1);
+}
+
+Test(blkback, invalid_requests_get_error_responses)
+{
+	connect_frontend(0);
+	uint64_t g = alloc_page();
+	uint32_t rw_ref = grant(g, false), ro_ref = grant(alloc_page(), true);
+	struct {
+		struct pvkvm_blkif_request req;
+		int16_t want;
+	} cases[] = {
+		{ { .operation = PVKVM_BLKIF_OP_READ, .nr_segments = 1,
+		    .sector_number = IMG_SECTORS - 4, .u.seg = { { rw_ref, 0, 7, 0 } } },
+		  PVKVM_BLKIF_RSP_ERROR }, /* runs off the end */
+		{ { .operation = PVKVM_BLKIF_OP_READ, .nr_segments = 1,
+		    .u.seg = { { rw_ref, 3, 2, 0 } } },
+		  PVKVM_BLKIF_RSP_ERROR }, /* first > last */
+		{ { .operation = PVKVM_BLKIF_OP_READ, .nr_segments = 12 },
+		  PVKVM_BLKIF_RSP_ERROR }, /* too many inline segments */
+		{ { .operation = PVKVM_BLKIF_OP_READ, .nr_segments = 1,
+		    .u.seg = { { 3000, 0, 7, 0 } } },
+		  PVKVM_BLKIF_RSP_ERROR }, /* never granted */
+		{ { .operation = PVKVM_BLKIF_OP_READ, .nr_segments = 1,
+		    .u.seg = { { GNT_ENTRIES + 5, 0, 7, 0 } } },
+		  PVKVM_BLKIF_RSP_ERROR }, /* beyond the table */
+		{ { .operation = PVKVM_BLKIF_OP_READ, .nr_segments = 1,
+		    .u.seg = { { ro_ref, 0, 7, 0 } } },
+		  PVKVM_BLKIF_RSP_ERROR }, /* a disk read must write the page */
+		{ { .operation = 2 }, PVKVM_BLKIF_RSP_NOTSUPP }, /* barrier */
+		{ { .operation = 77 }, PVKVM_BLKIF_RSP_ERROR },
+		{ { .operation = PVKVM_BLKIF_OP_INDIRECT, .indirect_op = PVKVM_BLKIF_OP_READ,
+		    .nr_segments = 4, .u.indirect_grefs = { 2999 } },
+		  PVKVM_BLKIF_RSP_ERROR }, /* indirect page not granted */
+		{ { .operation = PVKVM_BLKIF_OP_DISCARD, .sector_number = 1,
+		    .u.discard.nr_sectors = UINT64_MAX },
+		  PVKVM_BLKIF_RSP_ERROR },
+	};
+	const unsigned int n = sizeof(cases) / sizeof(cases[0]);
+	for (unsigned int i = 0; i < n; i++) {
+		struct pvkvm_blkif_request *r = next_req();
+		*r = cases[i].req;
+		r->id = 500 + i;
+	}
+	push();
+	struct pvkvm_blkif_response rsp[16];
+	collect(rsp, n);
+	for (unsigned int i = 0; i < n; i++)
+		cr_assert_eq(find_rsp(rsp, n, 500 + i)->status, cases[i].want, "case %u", i);
+	cr_assert_eq(grant_flags(rw_ref) & (PVKVM_GTF_READING | PVKVM_GTF_WRITING), 0);
+	cr_assert_eq(counter("invalid_requests"), n - 1);
+
+	/* The device still serves good requests. */
+	struct pvkvm_blkif_request *r = next_req();
+	r->operation = PVKVM_BLKIF_OP_READ;
+	r->id = 1;
+	r->nr_segments = 1;
+	r->u.seg[0] = (struct pvkvm_blkif_segment){ rw_ref, 0, 7, 0 };
+	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_OKAY);
+}
+
+Test(blkback, read_only_disk_refuses_writes)
+{
+	dev->stop(dev, &vm);
+	store_remove(vm.store, BE_DIR);
+	start_backend(true, NULL);
+	uint64_t v;
+	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/info", &v), 0);
+	cr_assert_eq(v, PVKVM_BLKIF_INFO_READONLY);
+	connect_frontend(0);
+	uint64_t g = alloc_page();
+	memset(page_ptr(g), 0x99, PVKVM_PAGE_SIZE);
+	struct pvkvm_blkif_request *r = next_req();
+	r->operation = PVKVM_BLKIF_OP_WRITE;
+	r->id = 1;
+	r->nr_segments = 1;
+	r->u.seg[0] = (struct pvkvm_blkif_segment){ grant(g, true), 0, 7, 0 };
+	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_ERROR);
+	uint8_t buf[4096];
+	cr_assert_eq(pread(img_fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	for (unsigned int i = 0; i < sizeof(buf); i++)
+		cr_assert_eq(buf[i], 0, "nothing written");
+	r = next_req();
+	r->operation = PVKVM_BLKIF_OP_READ;
+	r->id = 2;
+	r->nr_segments = 1;
+	r->u.seg[0] = (struct pvkvm_blkif_segment){ grant(g, false), 0, 7, 0 };
+	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_OKAY);
+	cr_assert_eq(page_ptr(g)[100], 0);
+}
+
+Test(blkback, impossible_producer_index_stops_the_device)
+{
+	connect_frontend(0);
+	struct blkif_sring *s = fe.ring_view;
+	__atomic_store_n(&s->hdr.req_prod, 33u + 5u, __ATOMIC_RELEASE);
+	cr_assert_eq(blkback_kick(dev), 0);
+	for (int i = 0; i < 2000 && xenbus_read_state(vm.store, BE_DIR) != PVKVM_XB_CLOSING; i++)
+		usleep(1000);
+	cr_assert(blkback_is_broken(dev));
+	cr_assert_eq(xenbus_read_state(vm.store, BE_DIR), PVKVM_XB_CLOSING);
+	char err[128] = { 0 };
+	cr_assert_gt(store_read(vm.store, BE_DIR "/error", err, sizeof(err) - 1), 0);
+	cr_assert(strstr(err, "ring broken"));
+	/* The frontend closes; the backend lets go of the ring. */
+	cr_assert_eq(xenbus_set_state(vm.store, FE_DIR, PVKVM_XB_CLOSING), 0);
+	cr_assert_eq(xenbus_read_state(vm.store, BE_DIR), PVKVM_XB_CLOSED);
+	cr_assert_eq(grant_flags(1) & PVKVM_GTF_WRITING, 0, "ring page released");
+}
+
+/* A frontend that polls and never re-arms rsp_event is notified once (the
+ * initial rsp_event = 1), however many batches the backend pushes. */
+Test(blkback, a_polling_frontend_is_not_notified_again)
+{
+	connect_frontend(0);
+	for (unsigned int round = 0; round < 4; round++) {
+		for (unsigned int i = 0; i < 8; i++) {
+			struct pvkvm_blkif_request *r = next_req();
+			r->operation = PVKVM_BLKIF_OP_READ;
+			r->id = round * 8 + i;
+			r->sector_number = i * 8;
+			r->nr_segments = 1;
+			r->u.seg[0] = (struct pvkvm_blkif_segment){
+				grant(alloc_page(), false), 0, 7, 0 };
+		}
+		push();
+		unsigned int got = 0;
+		for (int spins = 0; got < 8 && spins < 20000; spins++) {
+			struct pvkvm_blkif_response rsp;
+			int r = blkif_front_take_rsp(&fe.front, &rsp);
+			cr_assert_geq(r, 0);
+			if (r == 1) {
+				cr_assert_eq(rsp.status, PVKVM_BLKIF_RSP_OKAY);
+				got++;
+			} else {
+				usleep(500);
+			}
+		}
+		cr_assert_eq(got, 8);
+	}
+	cr_assert_eq(counter("notifications_sent"), 1);
+	cr_assert_geq(counter("notifications_suppressed"), 3);
+}
+
+Test(blkback, always_notify_mode_notifies_every_push)
+{
+	dev->stop(dev, &vm);
+	store_remove(vm.store, BE_DIR);
+	struct blkback_config cfg;
+	blkback_config_default(&cfg, 0);
+	cfg.notify = PVKVM_RING_ALWAYS;
+	cfg.discard = false;
+	start_backend(false, &cfg);
+	uint64_t v;
+	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/feature-discard", &v), 0);
+	cr_assert_eq(v, 0);
+	connect_frontend(0);
+	struct pvkvm_blkif_request *r = next_req();
+	r->operation = PVKVM_BLKIF_OP_DISCARD;
+	r->id = 3;
+	r->u.discard.nr_sectors = 8;
+	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_NOTSUPP);
+	cr_assert_eq(counter("notifications_suppressed"), 0);
+	cr_assert_geq(counter("notifications_sent"), 1);
+}
