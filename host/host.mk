@@ -5,7 +5,10 @@ LIB_SRCS += $(filter-out host/main.c,$(sort $(wildcard host/*.c)))
 PVKVM := $(BUILD)/pvkvm
 ALL_TARGETS += $(PVKVM)
 
-$(PVKVM): host/main.c $(plain_LIB) | $(DEPS_STAMP)
+# The library path is spelled out: $(plain_LIB) is only defined after every
+# fragment is included, and a prerequisite list is expanded on the spot.
+PVKVM_LIB := $(BUILD)/libpvkvm.a
+$(PVKVM): host/main.c $(PVKVM_LIB) | $(DEPS_STAMP)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(HOST_CFLAGS) $< -o $@ $(plain_LIB) $(HOST_LDLIBS)
+	$(Q)$(CC) $(HOST_CFLAGS) $< -o $@ $(PVKVM_LIB) $(HOST_LDLIBS)
 -include $(PVKVM).d

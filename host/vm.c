@@ -331,7 +331,7 @@ int vm_load_elf(struct vm *vm, const char *path, char *err, size_t errlen)
 	char why[200];
 	/* Parse against all of RAM first, so a too-small --mem gets its own
 	 * message instead of "segment outside the load area". */
-	struct elf_limits lim = {PVKVM_GUEST_LOAD_MIN, vm->mem.size};
+	struct elf_limits lim = {PVKVM_GUEST_LOAD_MIN, CPL3_MAX_MEM};
 	if (!img)
 		r = set_err(-ENOMEM, err, errlen, "out of memory");
 	else if (elf_parse(file, len, &lim, img, why, sizeof(why)))
