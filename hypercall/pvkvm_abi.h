@@ -142,8 +142,9 @@ enum pvkvm_hypercall {
 	 * one until they end). nr_entries <= PVKVM_GRANT_MAX_ENTRIES. */
 	PVKVM_HC_GNTTAB_SETUP = 13,
 
-	/* Store paths are NUL-free byte strings of <= PVKVM_STORE_PATH_MAX
-	 * bytes (no terminator needed), '/'-separated, relative to the VM.
+	/* Store paths are NUL-free byte strings of < PVKVM_STORE_PATH_MAX
+	 * bytes (no terminator needed: a watch event must still hold the
+	 * path and its NUL), '/'-separated, relative to the VM.
 	 * Values are <= PVKVM_STORE_VALUE_MAX bytes. */
 	/* (gpa path, path_len, gpa buf, buf_len) -> value length (may exceed
 	 * buf_len: then only buf_len bytes were copied), -PVKVM_ENOENT */
@@ -304,7 +305,8 @@ PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_time) == 32, "pvkvm_time size");
  * uses the page, holds READING or WRITING (set with compare-and-swap, which
  * fails if PERMIT is gone). The frontend revokes by compare-and-swap of flags
  * to 0, which fails while READING/WRITING is held: it then retries later.
- * Reference 0 is reserved and never valid.
+ * Reference 0 is reserved and never valid. A CPL3 guest cannot grant a frame
+ * below PVKVM_GUEST_LOAD_MIN: those pages are the VMM's.
  * ------------------------------------------------------------------------ */
 #define PVKVM_GRANT_MAX_ENTRIES 65536u
 
@@ -327,7 +329,7 @@ PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_grant_entry) == 8, "grant entry size");
  * read-only to the guest). Each has a "state" key holding the decimal value
  * of one of the states below.
  * ------------------------------------------------------------------------ */
-#define PVKVM_STORE_PATH_MAX 256u
+#define PVKVM_STORE_PATH_MAX 256u /* including a NUL: paths are <= 255 bytes */
 #define PVKVM_STORE_VALUE_MAX 4096u
 
 enum pvkvm_xenbus_state {
