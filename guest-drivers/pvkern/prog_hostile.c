@@ -6,6 +6,7 @@
  */
 #include "console.h"
 #include "events.h"
+#include "gnttab.h"
 #include "hypercall.h"
 #include "kernel.h"
 #include "klib.h"
@@ -104,6 +105,8 @@ static void hostile_store_paths(char *buf)
 		   "STORE_WRITE path with a NUL");
 	EXPECT_ERR(hc4(PVKVM_HC_STORE_WRITE, long_path, sizeof(long_path), "v", 1),
 		   "STORE_WRITE path longer than 256");
+	EXPECT_ERR(hc4(PVKVM_HC_STORE_WRITE, long_path, PVKVM_STORE_PATH_MAX, "v", 1),
+		   "STORE_WRITE path of 256 bytes (no room for a NUL)");
 	EXPECT_ERR(hc4(PVKVM_HC_STORE_WRITE, "data//x", 7, "v", 1), "STORE_WRITE empty component");
 	EXPECT_ERR(hc4(PVKVM_HC_STORE_WRITE, "", 0, "v", 1), "STORE_WRITE empty path");
 	EXPECT_ERR(hc2(PVKVM_HC_STORE_REMOVE, nul_path, sizeof(nul_path) - 1),
@@ -159,6 +162,35 @@ static void hostile_unknown(void)
 	EXPECT_ERR(hc0(PVKVM_HC_BLK_SYNC), "BLK_SYNC with no disk in sync mode");
 }
 
+/* Grants of frames that are not the guest's to give: the VMM's own pages
+ * below PVKVM_GUEST_LOAD_MIN, and frames past the end of RAM. */
+static void hostile_grant_frames(struct testdev *td)
+{
+	const uint64_t frames[] = {
+		PVKVM_GPA_START_INFO / PAGE_SIZE,
+		PVKVM_GPA_SHARED_INFO / PAGE_SIZE,
+		1, /* the VMM's page tables live down here */
+		ram_end / PAGE_SIZE,
+		ram_end / PAGE_SIZE + 12345,
+	};
+	struct testdev_reply rep;
+	char name[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(frames); i++) {
+		int ref = gnttab_grant(frames[i], true);
+		int r = ref > 0 ? testdev_cmd(td, PVKVM_TESTIF_READ_GRANT,
+					      (uint64_t)ref, &rep, 2 * NS_PER_SEC)
+				: ref;
+
+		snprintf(name, sizeof(name), "READ_GRANT of a grant of frame 0x%llx",
+			 (unsigned long long)frames[i]);
+		tap_check(&T, r == 0 && rep.status < 0, name, "r %d status %d", r,
+			  r == 0 ? rep.status : 0);
+		if (ref > 0)
+			gnttab_end_access((uint32_t)ref);
+	}
+}
+
 /* Grant references the host must refuse, through the test device. */
 static void hostile_grant_refs(void)
 {
@@ -180,6 +212,7 @@ static void hostile_grant_refs(void)
 		tap_check(&T, r == 0 && rep.status < 0, name, "r %d status %d", r,
 			  rep.status);
 	}
+	hostile_grant_frames(&td);
 }
 
 int prog_hostile(int argc, char **argv)
