@@ -4,16 +4,6 @@
  * the machine the VMM builds for a CPL3 guest (descriptors, gates, page
  * permissions). A change here is an ABI change and must be deliberate.
  */
-/* Single-threaded: nothing for TSan to find, and Criterion cannot start
- * under TSan (see test_ring_stress.c). That build reports itself skipped. */
-#ifdef __SANITIZE_THREAD__
-#include <stdio.h>
-int main(void)
-{
-	puts("skipped under TSan: single-threaded tests");
-	return 77;
-}
-#else
 #include <criterion/criterion.h>
 #include <linux/kvm.h>
 #include <stddef.h>
@@ -193,4 +183,3 @@ Test(cpl3, sregs_are_long_mode_cpl3)
 	cr_expect_eq(s.cr4, (1u << 5) | (1u << 9) | (1u << 10), "PAE OSFXSR OSXMMEXCPT");
 	cr_expect_eq(s.efer, 0x500, "LME LMA");
 }
-#endif /* !__SANITIZE_THREAD__ */

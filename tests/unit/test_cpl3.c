@@ -3,7 +3,6 @@
  * The CPL3 machine on the real /dev/kvm: tiny guests that run natively at
  * CPL3 make hypercalls, read CPUID and start-info, and fault in the ways a
  * guest kernel can; each fault must come back as one line and 128 + vector.
- * Under TSan these run from a plain main() (Criterion cannot start there).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -137,38 +136,6 @@ static bool timeout_stops_a_spinning_guest(char *why, size_t len)
 
 typedef bool (*scenario_fn)(char *why, size_t len);
 
-#ifdef __SANITIZE_THREAD__
-int main(void)
-{
-	static const struct { const char *name; scenario_fn fn; } all[] = {
-		{"hypercall_round_trip", hypercall_round_trip},
-		{"cpuid_and_start_info", cpuid_and_start_info},
-		{"out_to_closed_port_is_gp", out_to_closed_port_is_gp},
-		{"divide_by_zero_is_de", divide_by_zero_is_de},
-		{"vmm_pages_are_supervisor_only", vmm_pages_are_supervisor_only},
-		{"start_info_is_read_only", start_info_is_read_only},
-		{"fault_port_from_cpl3_is_refused", fault_port_from_cpl3_is_refused},
-		{"unclaimed_open_port_stops", unclaimed_open_port_stops},
-		{"timeout_stops_a_spinning_guest", timeout_stops_a_spinning_guest},
-	};
-	if (!tg_kvm_available()) {
-		puts("skipped: /dev/kvm is not available");
-		return 77;
-	}
-	unsigned int passed = 0, failed = 0;
-	char why[512];
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (all[i].fn(why, sizeof(why))) {
-			passed++;
-		} else {
-			failed++;
-			printf("FAIL %s: %s\n", all[i].name, why);
-		}
-	}
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
-}
-#else
 #include <criterion/criterion.h>
 
 static void check(scenario_fn fn)
@@ -189,4 +156,3 @@ Test(cpl3, start_info_is_read_only) { check(start_info_is_read_only); }
 Test(cpl3, fault_port_from_cpl3_is_refused) { check(fault_port_from_cpl3_is_refused); }
 Test(cpl3, unclaimed_open_port_stops) { check(unclaimed_open_port_stops); }
 Test(cpl3, timeout_stops_a_spinning_guest) { check(timeout_stops_a_spinning_guest); }
-#endif

@@ -3,16 +3,6 @@
  * The ELF loader against good and bad images built in memory. Every bad
  * image must be refused with one line that names the problem.
  */
-/* Single-threaded: nothing for TSan to find, and Criterion cannot start
- * under TSan (see test_ring_stress.c). That build reports itself skipped. */
-#ifdef __SANITIZE_THREAD__
-#include <stdio.h>
-int main(void)
-{
-	puts("skipped under TSan: single-threaded tests");
-	return 77;
-}
-#else
 #include <criterion/criterion.h>
 #include <elf.h>
 #include <string.h>
@@ -257,4 +247,3 @@ Test(elf, no_load_segment)
 	m.ph[1].p_type = PT_NULL;
 	expect_refused(&m, "no PT_LOAD");
 }
-#endif /* !__SANITIZE_THREAD__ */

@@ -5,10 +5,8 @@
  * (run under TSan and ASan by `make check`: a handler running on freed state
  * would show up there).
  *
- * Criterion cannot start under TSan (its arena collides with TSan's shadow,
- * Criterion issue #274; see test_ring_stress.c), so each test is a plain
- * function returning pass/fail, wrapped by Criterion in the plain and ASan
- * builds and run by a small main() in the TSan build.
+ * Each test is a function returning pass/fail plus why, so the threads it
+ * starts never call into the test framework.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -190,28 +188,6 @@ static bool race_register_unregister(char *why, size_t len)
 
 typedef bool (*scenario_fn)(char *why, size_t len);
 
-#ifdef __SANITIZE_THREAD__
-int main(void)
-{
-	static const struct { const char *name; scenario_fn fn; } all[] = {
-		{"basic_contract", basic_contract},
-		{"unregister_waits", unregister_waits},
-		{"race_register_unregister", race_register_unregister},
-	};
-	unsigned int passed = 0, failed = 0;
-	char why[256];
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (all[i].fn(why, sizeof(why))) {
-			passed++;
-		} else {
-			failed++;
-			printf("FAIL %s: %s\n", all[i].name, why);
-		}
-	}
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
-}
-#else
 #include <criterion/criterion.h>
 
 static void check(scenario_fn fn)
@@ -223,4 +199,3 @@ static void check(scenario_fn fn)
 Test(hcall, register_dispatch_unregister) { check(basic_contract); }
 Test(hcall, unregister_waits_for_a_blocked_handler) { check(unregister_waits); }
 Test(hcall, register_unregister_while_dispatching, .timeout = 120) { check(race_register_unregister); }
-#endif

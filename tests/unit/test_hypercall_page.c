@@ -1,15 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* The stub bytes, exactly as pvkvm_abi.h documents them. */
-/* Single-threaded: nothing for TSan to find, and Criterion cannot start
- * under TSan (see test_ring_stress.c). That build reports itself skipped. */
-#ifdef __SANITIZE_THREAD__
-#include <stdio.h>
-int main(void)
-{
-	puts("skipped under TSan: single-threaded tests");
-	return 77;
-}
-#else
 #include <criterion/criterion.h>
 #include <errno.h>
 
@@ -56,4 +46,3 @@ Test(hypercall_page, install_checks_alignment_and_range)
 	cr_expect_eq(b, 0xe7);
 	gmem_destroy(&m);
 }
-#endif /* !__SANITIZE_THREAD__ */

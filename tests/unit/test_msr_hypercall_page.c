@@ -62,31 +62,6 @@ static bool msr_write_without_enable_is_gp(char *why, size_t len)
 
 typedef bool (*scenario_fn)(char *why, size_t len);
 
-#ifdef __SANITIZE_THREAD__
-int main(void)
-{
-	static const struct { const char *name; scenario_fn fn; } all[] = {
-		{"msr_write_fills_the_page", msr_write_fills_the_page},
-		{"msr_write_without_enable_is_gp", msr_write_without_enable_is_gp},
-	};
-	if (!tg_kvm_available()) {
-		puts("skipped: /dev/kvm is not available");
-		return 77;
-	}
-	unsigned int passed = 0, failed = 0;
-	char why[512];
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (all[i].fn(why, sizeof(why))) {
-			passed++;
-		} else {
-			failed++;
-			printf("FAIL %s: %s\n", all[i].name, why);
-		}
-	}
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
-}
-#else
 #include <criterion/criterion.h>
 
 static void check(scenario_fn fn)
@@ -99,4 +74,3 @@ static void check(scenario_fn fn)
 
 Test(msr_hypercall_page, msr_write_fills_the_page, .timeout = 120) { check(msr_write_fills_the_page); }
 Test(msr_hypercall_page, msr_write_without_enable_is_gp, .timeout = 120) { check(msr_write_without_enable_is_gp); }
-#endif
