@@ -69,7 +69,8 @@ static const char *const counter_names[BB_C_COUNT] = {
 	[BB_C_BUFFERED_IOS] = "buffered_ios",
 };
 
-/* Counters outlive the device: the VMM prints them after stopping devices. */
+/* Counters outlive the connection and stop(): the VMM prints them after
+ * stopping devices; blkback_destroy frees them once the VM is gone. */
 struct bb_stats {
 	char name[16];
 	struct stat_counter c[BB_C_COUNT];
@@ -723,8 +724,19 @@ static void bb_stop(struct device *dev, struct vm *vm)
 	(void)vm;
 	struct blkback *bb = dev->priv;
 	xenbus_backend_free(bb->xb); /* disconnects if connected */
+	bb->xb = NULL;
+}
+
+void blkback_destroy(struct device *dev)
+{
+	if (!dev)
+		return;
+	struct blkback *bb = dev->priv;
+	if (bb->xb)
+		bb_stop(dev, bb->vm);
 	blk_image_close(bb->img);
 	free(bb->img);
+	free(bb->stats);
 	free(bb);
 }
 
@@ -742,7 +754,6 @@ void blkback_config_default(struct blkback_config *cfg, unsigned int id)
 
 static struct bb_stats *stats_new(unsigned int id)
 {
-	/* Never freed: the VMM prints counters after devices have stopped. */
 	struct bb_stats *st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;

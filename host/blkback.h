@@ -36,10 +36,13 @@ struct blkback_config {
  * flush and discard on, suppression on. */
 void blkback_config_default(struct blkback_config *cfg, unsigned int id);
 
-/* A new, unstarted device serving img (owned by the device from now on,
- * closed by stop). Its stop() frees it. NULL on allocation failure. */
+/* A new, unstarted device serving img (malloc'd; the device owns it from
+ * now on). stop() disconnects; the counters stay readable until
+ * blkback_destroy(), which the owner calls once the VM is gone. NULL on
+ * allocation failure. */
 struct device *blkback_create(struct blk_image *img,
 			      const struct blkback_config *cfg);
+void blkback_destroy(struct device *dev);
 
 /* What a guest's send on the ring's event channel does: wakes the I/O
  * thread. For tests that play the frontend on a host thread. 0, or

@@ -112,6 +112,9 @@ static void teardown(void)
 		return;
 	if (dev)
 		dev->stop(dev, &vm);
+	/* As the VMM: counters stay readable after stop, freed after the VM. */
+	vm.stats.groups = NULL;
+	blkback_destroy(dev);
 	dev = NULL;
 	if (fe.ring_view)
 		munmap(fe.ring_view, fe.ring_bytes);
@@ -612,6 +615,8 @@ Test(blkback, invalid_requests_get_error_responses)
 Test(blkback, read_only_disk_refuses_writes)
 {
 	dev->stop(dev, &vm);
+	vm.stats.groups = NULL;
+	blkback_destroy(dev);
 	store_remove(vm.store, BE_DIR);
 	start_backend(true, NULL);
 	uint64_t v;
@@ -695,6 +700,8 @@ Test(blkback, a_polling_frontend_is_not_notified_again)
 Test(blkback, always_notify_mode_notifies_every_push)
 {
 	dev->stop(dev, &vm);
+	vm.stats.groups = NULL;
+	blkback_destroy(dev);
 	store_remove(vm.store, BE_DIR);
 	struct blkback_config cfg;
 	blkback_config_default(&cfg, 0);

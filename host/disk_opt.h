@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `--disk PATH[,ro|rw][,direct=on|off][,mode=pv|fv|sync]`: one disk as the
+ * command line names it. Pure parsing; host/disk_attach.h turns a parsed
+ * disk into a device.
+ */
+#ifndef PVKVM_DISK_OPT_H
+#define PVKVM_DISK_OPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum disk_mode {
+	DISK_MODE_PV,   /* blkif rings, blkback on an I/O thread (default) */
+	DISK_MODE_FV,   /* emulated ATA PIO disk on the legacy ports */
+	DISK_MODE_SYNC, /* one synchronous hypercall per I/O */
+};
+
+#define DISK_PATH_MAX 4096
+
+struct disk_opt {
+	char path[DISK_PATH_MAX];
+	bool read_only; /* default off */
+	bool direct;    /* O_DIRECT where the file system allows; default on */
+	enum disk_mode mode;
+};
+
+/* 0, or -1 with a one-line reason in err. */
+int disk_opt_parse(const char *spec, struct disk_opt *out, char *err,
+		   size_t errlen);
+const char *disk_mode_name(enum disk_mode m);
+
+#endif

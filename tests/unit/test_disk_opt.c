@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/* --disk parsing and the per-VM limits of the disk set. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "host/disk_attach.h"
+#include "host/disk_opt.h"
+
+Test(disk_opt, defaults_and_flags)
+{
+	struct disk_opt o;
+	char err[256];
+	cr_assert_eq(disk_opt_parse("/tmp/a.img", &o, err, sizeof(err)), 0);
+	cr_assert_str_eq(o.path, "/tmp/a.img");
+	cr_assert_not(o.read_only);
+	cr_assert(o.direct);
+	cr_assert_eq(o.mode, DISK_MODE_PV);
+	cr_assert_eq(disk_opt_parse("d.img,ro,direct=off,mode=fv", &o, err, sizeof(err)), 0);
+	cr_assert_str_eq(o.path, "d.img");
+	cr_assert(o.read_only);
+	cr_assert_not(o.direct);
+	cr_assert_eq(o.mode, DISK_MODE_FV);
+	cr_assert_eq(disk_opt_parse("d.img,mode=sync,rw,direct=on", &o, err, sizeof(err)), 0);
+	cr_assert_not(o.read_only);
+	cr_assert(o.direct);
+	cr_assert_eq(o.mode, DISK_MODE_SYNC);
+	cr_assert_str_eq(disk_mode_name(DISK_MODE_SYNC), "sync");
+}
+
+Test(disk_opt, errors_say_why)
+{
+	struct disk_opt o;
+	char err[256];
+	cr_assert_eq(disk_opt_parse("", &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "no image path"));
+	cr_assert_eq(disk_opt_parse(",ro", &o, err, sizeof(err)), -1);
+	cr_assert_eq(disk_opt_parse("a,", &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "empty option"));
+	cr_assert_eq(disk_opt_parse("a,mode=xx", &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "mode="));
+	cr_assert_eq(disk_opt_parse("a,direct=maybe", &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "direct="));
+	cr_assert_eq(disk_opt_parse("a,mode", &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "unknown option 'mode'"));
+	cr_assert_eq(disk_opt_parse("a,rox", &o, err, sizeof(err)), -1);
+	char big[DISK_PATH_MAX + 10];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(disk_opt_parse(big, &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "too long"));
+}
+
+Test(disk_opt, one_fv_and_one_sync_per_vm)
+{
+	struct disk_set s = { 0 };
+	char err[256];
+	cr_assert_eq(disk_set_add(&s, "a,mode=fv", err, sizeof(err)), 0);
+	cr_assert_eq(disk_set_add(&s, "b,mode=fv", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "only one mode=fv"));
+	cr_assert_eq(disk_set_add(&s, "b,mode=sync", err, sizeof(err)), 0);
+	cr_assert_eq(disk_set_add(&s, "c,mode=sync", err, sizeof(err)), -1);
+	for (unsigned int i = 2; i < DISK_MAX; i++)
+		cr_assert_eq(disk_set_add(&s, "pv.img", err, sizeof(err)), 0);
+	cr_assert_eq(disk_set_add(&s, "pv.img", err, sizeof(err)), -1);
+	cr_assert_eq(s.n, DISK_MAX);
+	disk_set_release(&s); /* nothing attached: nothing to free */
+}
