@@ -9,6 +9,7 @@
 
 #include "host/bench.h"
 #include "host/cli.h"
+#include "host/disk_attach.h"
 #include "host/launch.h"
 #include "host/vm.h"
 #include "hypercall/pvkvm_abi.h"
@@ -56,12 +57,39 @@ static int opt_stats_json(void *st, const char *arg)
 	return 0;
 }
 
+/* --disk is repeatable: the set lives for the whole run, and is freed only
+ * after the VM (its devices' counters are printed after they stop). */
+static struct disk_set run_disks;
+
+static int attach_disks(struct vm *vm, void *ctx)
+{
+	char err[512];
+	if (disk_set_attach(vm, ctx, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "pvkvm: %s\n", err);
+	return -1;
+}
+
+static int opt_disk(void *st, const char *arg)
+{
+	struct launch *l = st;
+	char err[512];
+	if (disk_set_add(&run_disks, arg, err, sizeof(err))) {
+		fprintf(stderr, "pvkvm: %s\n", err);
+		return -1;
+	}
+	l->attach = attach_disks;
+	l->ctx = &run_disks;
+	return 0;
+}
+
 static const struct cli_option run_options[] = {
 	{"mem", 'm', "SIZE", "guest RAM, bytes or with a K, M or G suffix (default 64M; rounded up to 2M)", opt_mem},
 	{"cpus", 'c', "N", "vCPUs, 1 to 32 (default 1); vCPU 0 boots, the others wait for VCPU_UP", opt_cpus},
 	{"timeout", 0, "SECONDS", "stop the guest after SECONDS and exit 124", opt_timeout},
 	{"stats", 0, NULL, "print exit, hypercall and device counters to stderr at exit", opt_stats},
 	{"stats-json", 0, "FILE", "write the same counters to FILE as JSON", opt_stats_json},
+	{"disk", 0, "PATH[,ro][,direct=on|off][,mode=pv|fv|sync]", "attach a raw disk image (repeatable): pv = blkif rings, fv = emulated ATA PIO, sync = one hypercall per I/O", opt_disk},
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -106,6 +134,7 @@ static int cmd_run(int argc, char **argv)
 		return PVKVM_EXIT_VMM_ERROR;
 	l.cmdline = cmdline;
 	int status = launch_guest(&l);
+	disk_set_release(&run_disks);
 	free(cmdline);
 	return status;
 }
