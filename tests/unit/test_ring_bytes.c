@@ -4,9 +4,6 @@
  * 32-bit indices, full/empty, clamping of impossible indices from a hostile
  * peer (buffers are allocated to their exact size, so the ASan build catches
  * any access outside them), the console page, and a two-thread stream.
- *
- * Under TSan, Criterion cannot start (see test_ring_stress.c), so that build
- * runs only the two-thread stream, from its own main().
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -88,17 +85,6 @@ static int stream_run(void)
 	return bad;
 }
 
-#ifdef __SANITIZE_THREAD__
-int main(void)
-{
-	int bad = stream_run();
-
-	if (bad)
-		printf("FAIL byte stream: %d\n", bad);
-	printf("%d passed, %d failed\n", !bad, !!bad);
-	return bad ? 1 : 0;
-}
-#else
 #include <criterion/criterion.h>
 
 Test(bytering_stream, two_threads_64MiB_through_256_bytes, .timeout = 120)
@@ -246,4 +232,3 @@ Test(bytering, console_put_and_host_reads)
 	cr_assert_eq(total, 1024);
 	free(c);
 }
-#endif

@@ -10,13 +10,6 @@
  * Counts: 10 million each way in the plain and ASan builds (~1.5 s and ~3 s
  * on 2 cores); under TSan, which slows the threads ~10x, 2 million each way
  * (docs/ring.md says so too). -DSTRESS_COUNT=... overrides.
- *
- * Under TSan, Criterion (gcc 12, Criterion 2.4) cannot start at all: its
- * inheritable arena is mmap'd at random fixed addresses that collide with
- * TSan's shadow ("Could not initialize inheritable arena"; Criterion issue
- * #274). So the TSan build of this file has its own main() that runs the same
- * scenarios without Criterion and prints the "N passed, N failed" line that
- * scripts/run-tests.sh reads.
  */
 #include <stdio.h>
 
@@ -77,24 +70,6 @@ static bool run_scenario(const struct scenario *sc, char *why, size_t len)
 	return ok;
 }
 
-#ifdef __SANITIZE_THREAD__
-int main(void)
-{
-	unsigned passed = 0, failed = 0;
-	char why[256];
-
-	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
-		if (run_scenario(&scenarios[i], why, sizeof(why))) {
-			passed++;
-		} else {
-			failed++;
-			printf("FAIL %s\n", why);
-		}
-	}
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
-}
-#else
 #include <criterion/criterion.h>
 
 static void check_scenario(size_t i)
@@ -118,4 +93,3 @@ Test(ring_stress, suppress_1_slot_ping_pong, .timeout = 2 * STRESS_TIMEOUT_S)
 {
 	check_scenario(2);
 }
-#endif
