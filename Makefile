@@ -115,3 +115,10 @@ clean:
 # plainly which parts are not built yet.
 bench: all
 	$(Q)scripts/bench.sh
+
+# Linux guest modules, built against Debian's linux-headers-amd64 (the kernel
+# the Linux-guest tests boot under QEMU). For now: the ring headers' module
+# build check; the PV bus, pvblk and pvnet modules join it.
+linux-modules:
+	$(Q)scripts/deps.sh --kmod
+	$(Q)$(MAKE) --no-print-directory -C ring/kmod-check

@@ -4,6 +4,7 @@
 #   scripts/deps.sh            build + test dependencies
 #   scripts/deps.sh --guest    also what Linux-guest and nested-KVM tests need
 #   scripts/deps.sh --bench    also what the benchmark plots need
+#   scripts/deps.sh --kmod     also the headers Linux guest modules build against
 #
 # Quiet on success. Called by `make`, `make check` and `make bench`, so a fresh
 # Debian 12 machine needs nothing else.
@@ -12,15 +13,17 @@ set -euo pipefail
 build_pkgs=(gcc make pkg-config liburcu-dev libaio-dev libcriterion-dev)
 guest_pkgs=(qemu-system-x86 linux-image-amd64 busybox-static cpio kmod)
 bench_pkgs=(gnuplot-nox)
+kmod_pkgs=(linux-headers-amd64 linux-image-amd64)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do
 	case "$arg" in
 	--guest) want+=("${guest_pkgs[@]}") ;;
 	--bench) want+=("${bench_pkgs[@]}") ;;
-	--all) want+=("${guest_pkgs[@]}" "${bench_pkgs[@]}") ;;
+	--kmod) want+=("${kmod_pkgs[@]}") ;;
+	--all) want+=("${guest_pkgs[@]}" "${bench_pkgs[@]}" "${kmod_pkgs[@]}") ;;
 	-h | --help)
-		sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
