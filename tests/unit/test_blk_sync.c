@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The synchronous block hypercall body, on real guest memory and a real file. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
