@@ -6,6 +6,7 @@
  */
 #include "host/x86_cpl3.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #define SEG_TYPE_CODE_XR_A 0xbu
 #define SEG_TYPE_DATA_RW_A 0x3u
 #define SEG_TYPE_TSS64_BUSY 0xbu
+#define SEG_TYPE_TSS64_AVAIL 0x9u
 #define GATE_TYPE_INTR64 0xeu
 
 #define GDT_ENTRIES_FIXED 5u /* null, kernel cs/ds, user ds/cs */
@@ -272,6 +274,28 @@ static struct kvm_segment kvm_seg(const struct seg *d, uint16_t selector)
 	return k;
 }
 
+static bool host_is_amd(void)
+{
+	unsigned int max, ebx, ecx, edx;
+	if (!__get_cpuid(0, &max, &ebx, &ecx, &edx))
+		return false;
+	/* "AuthenticAMD" and "HygonGenuine": both SVM */
+	return (ebx == 0x68747541u && edx == 0x69746e65u && ecx == 0x444d4163u) ||
+	       (ebx == 0x6f677948u && edx == 0x6e65476eu && ecx == 0x656e6975u);
+}
+
+/*
+ * The type of the TR KVM loads. VT-x refuses to enter a 64-bit guest unless
+ * it is 11 (busy). SVM does not check it, and the I/O-bitmap check of real
+ * AMD CPUs uses only base and limit, but QEMU's SVM model (the strict AMD-V
+ * host these machines have, docs/testing-amdv.md) takes the bitmap into
+ * account only for type 9, which is what its own LTR caches. So: 9 on AMD.
+ */
+uint8_t cpl3_tr_type(void)
+{
+	return host_is_amd() ? SEG_TYPE_TSS64_AVAIL : SEG_TYPE_TSS64_BUSY;
+}
+
 void cpl3_fill_sregs(struct kvm_sregs *s, unsigned int cpu, bool cpl0)
 {
 	struct kvm_segment cs = cpl0 ? kvm_seg(&kernel_cs, PVKVM_SEL_KERNEL_CS)
@@ -282,6 +306,7 @@ void cpl3_fill_sregs(struct kvm_sregs *s, unsigned int cpu, bool cpl0)
 	s->cs = cs;
 	s->ds = s->es = s->fs = s->gs = s->ss = ds;
 	s->tr = kvm_seg(&t, (uint16_t)PVKVM_SEL_TSS(cpu));
+	s->tr.type = cpl3_tr_type();
 	memset(&s->ldt, 0, sizeof(s->ldt));
 	s->ldt.type = 2; /* an LDT, but unusable: selector 0 */
 	s->ldt.unusable = 1;

@@ -100,6 +100,10 @@ int cpl3_build_tss(struct guest_mem *mem, unsigned int cpu,
  * kernel (CPL0) ones when cpl0 (a test guest that runs privileged). */
 void cpl3_fill_sregs(struct kvm_sregs *s, unsigned int cpu, bool cpl0);
 
+/* TR type for KVM_SET_SREGS: 11 (busy), or 9 on AMD hosts (x86_cpl3.c). The
+ * descriptor in the GDT is always busy, as an LTR would leave it. */
+uint8_t cpl3_tr_type(void);
+
 /* Whether the fault stubs' vector pushes an error code. */
 bool cpl3_vector_has_error_code(unsigned int vector);
 /* "#DE", "#GP", ... or "vector" for the unnamed ones. */
