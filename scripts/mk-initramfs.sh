@@ -32,7 +32,7 @@ prog=${0##*/}
 die() { echo "$prog: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
-output= init= kver= busybox=/bin/busybox workdir=
+output='' init='' kver='' busybox=/bin/busybox workdir=''
 files=() modules=()
 while [[ $# -gt 0 ]]; do
 	case $1 in

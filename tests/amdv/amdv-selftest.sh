@@ -132,15 +132,16 @@ poweroff -f
 EOF
 
 echo "$prog: kernel $kernel, cpu $cpu, payload: $mode"
-scripts/mk-initramfs.sh -o "$work/initramfs.cpio.gz" -i "$work/init" -k "$kver" -m kvm_amd \
-	$(printf -- '-f %s ' "${files[@]}")
+file_args=()
+for f in "${files[@]}"; do file_args+=(-f "$f"); done
+scripts/mk-initramfs.sh -o "$work/initramfs.cpio.gz" -i "$work/init" -k "$kver" -m kvm_amd "${file_args[@]}"
 
 # --- the host's own report of a guest fault, to compare with the VM's ----------
 # `pvkvm: guest fault: #DE (vector 0) error 0x0 at rip ... <sym+off>, rsp ...,
 # cs ..., rflags ... (vCPU 0)`: everything but rflags must match (whether RF
 # shows in the pushed frame is a detail of the CPU model, not of the VMM).
 fault_key() { grep -m1 -o 'pvkvm: guest fault: .*' | sed -E 's/, rflags 0x[0-9a-f]+//'; }
-host_fault= host_fault_rc=
+host_fault='' host_fault_rc=''
 if [[ $mode == selftest && -r /dev/kvm && -w /dev/kvm ]]; then
 	set +e
 	host_out=$(timeout 60 "$pvkvm" run "$pvkern" -- divzero 2>&1)
