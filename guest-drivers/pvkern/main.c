@@ -15,7 +15,9 @@
 #include "time.h"
 
 #define MAX_ARGS 16
-#define GRANT_ENTRIES 512 /* one page of entries */
+/* 8 pages of entries: enough for blkfront to keep several 1 MiB requests
+ * (256 data grants + 1 indirect page each) in flight. */
+#define GRANT_ENTRIES 4096
 #define AP_STACK_PAGES 4
 
 const struct pvkvm_start_info *start_info;
@@ -27,6 +29,8 @@ static const struct program programs[] = {
 	{ "divzero", "divide by zero (the VMM reports #DE)", prog_divzero },
 	{ "spin", "loop forever (for --timeout)", prog_spin },
 	{ "crash", "[message] PVKVM_HC_CRASH", prog_crash },
+	{ "blkverify", "[all|write S|check S|ro|range] [mode=..] disk data checks", prog_blkverify },
+	{ "blkbench", "[rw=..] [bs=..] [qd=..] [time_ms=..] [mode=..] block I/O for a fixed time", prog_blkbench },
 };
 
 static void check_hypervisor(void)

@@ -8,7 +8,9 @@
 PVKERN_DIR := guest-drivers/pvkern
 PVKERN_ELF := $(BUILD)/guest/pvkern.elf
 PVKERN_OBJ_DIR := $(BUILD)/guest/obj
-PVKERN_SRCS := $(sort $(wildcard $(PVKERN_DIR)/*.c $(PVKERN_DIR)/*.S))
+# The OS-independent frontend cores (guest-drivers/core/) link in too.
+PVKERN_SRCS := $(sort $(wildcard $(PVKERN_DIR)/*.c $(PVKERN_DIR)/*.S \
+	guest-drivers/core/*.c))
 PVKERN_OBJS := $(patsubst %,$(PVKERN_OBJ_DIR)/%.o,$(basename $(PVKERN_SRCS)))
 
 GUEST_CFLAGS := -std=gnu11 -g -O2 $(WARN) -I. -I$(PVKERN_DIR) \

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The full-virt disk driver: ATA PIO by polling, on the legacy primary
+ * channel (0x1f0-0x1f7, 0x3f6), device 0. What a simple real-hardware
+ * driver does, so every register access traps as it would for one:
+ *   IDENTIFY DEVICE at open (capacity, LBA48, largest MULTIPLE block),
+ *   SET MULTIPLE MODE, then READ/WRITE MULTIPLE (EXT) per request with
+ *   LBA28 when the range fits in it (fewer register writes) and LBA48 only
+ *   beyond, data moved by `rep insw` / `rep outsw` one DRQ block at a time,
+ *   FLUSH CACHE (EXT) for flush. Interrupts are masked (nIEN): we poll.
+ * The ATA ports are open in our TSS I/O bitmap only when the VMM attached
+ * the disk (mode=fv); touching them otherwise is a #GP.
+ */
+#include "blk.h"
+
+#include "klib.h"
+#include "time.h"
+
+#define ATA_DATA 0x1f0
+#define ATA_ERROR 0x1f1
+#define ATA_COUNT 0x1f2
+#define ATA_LBA_LOW 0x1f3
+#define ATA_LBA_MID 0x1f4
+#define ATA_LBA_HIGH 0x1f5
+#define ATA_DEVICE 0x1f6
+#define ATA_STATUS_CMD 0x1f7
+#define ATA_CONTROL 0x3f6
+
+#define SR_BSY 0x80
+#define SR_DRQ 0x08
+#define SR_ERR 0x01
+#define SR_DF 0x20
+#define ER_IDNF 0x10
+#define CTL_NIEN 0x02
+#define DEV_LBA 0x40
+#define DEV_OBSOLETE 0xa0
+
+#define CMD_READ_MULTIPLE 0xc4
+#define CMD_WRITE_MULTIPLE 0xc5
+#define CMD_READ_MULTIPLE_EXT 0x29
+#define CMD_WRITE_MULTIPLE_EXT 0x39
+#define CMD_SET_MULTIPLE 0xc6
+#define CMD_FLUSH_CACHE 0xe7
+#define CMD_FLUSH_CACHE_EXT 0xea
+#define CMD_IDENTIFY 0xec
+
+#define LBA28_LIMIT (1ull << 28)
+#define ATA_TIMEOUT_NS (5 * NS_PER_SEC)
+
+struct blk_ata {
+	bool lba48;
+	uint32_t multiple; /* sectors per DRQ block */
+};
+
+static struct blk_ata ata_state;
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+/* One trap per string (KVM hands the VMM the whole count it can). */
+static inline void rep_insw(uint16_t port, void *buf, size_t words)
+{
+	asm volatile("rep insw" : "+D"(buf), "+c"(words) : "d"(port) : "memory");
+}
+
+static inline void rep_outsw(uint16_t port, const void *buf, size_t words)
+{
+	asm volatile("rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
+}
+
+/* Polls until BSY clears and (want_drq) DRQ is set: the status byte, or
+ * -PVKVM_ETIMEDOUT. ERR/DF end the wait early. */
+static int wait_status(bool want_drq)
+{
+	uint64_t deadline = 0;
+
+	for (;;) {
+		uint8_t s = inb(ATA_STATUS_CMD);
+
+		if (!(s & SR_BSY)) {
+			if (s & (SR_ERR | SR_DF))
+				return s;
+			if (!want_drq || (s & SR_DRQ))
+				return s;
+		}
+		if (!deadline)
+			deadline = now_ns() + ATA_TIMEOUT_NS;
+		else if (now_ns() > deadline)
+			return -PVKVM_ETIMEDOUT;
+	}
+}
+
+static int error_of(int status)
+{
+	if (status < 0)
+		return status;
+	if (status & (SR_ERR | SR_DF))
+		return (inb(ATA_ERROR) & ER_IDNF) ? -PVKVM_ERANGE : -PVKVM_EIO;
+	return 0;
+}
+
+/* ---- IDENTIFY ------------------------------------------------------------- */
+
+static uint64_t id_u32(const uint16_t *w, unsigned int i)
+{
+	return (uint64_t)w[i] | (uint64_t)w[i + 1] << 16;
+}
+
+static uint64_t id_u64(const uint16_t *w, unsigned int i)
+{
+	return id_u32(w, i) | id_u32(w, i + 2) << 32;
+}
+
+static int identify(struct blk_dev *d, struct blk_ata *a)
+{
+	static uint16_t w[256];
+	int s;
+
+	outb(ATA_CONTROL, CTL_NIEN);
+	outb(ATA_DEVICE, DEV_OBSOLETE);
+	outb(ATA_STATUS_CMD, CMD_IDENTIFY);
+	/* A floating bus or an absent device reads 0 (or 0xff). */
+	s = inb(ATA_STATUS_CMD);
+	if (s == 0 || s == 0xff)
+		return -PVKVM_ENOENT;
+	s = wait_status(true);
+	if (s < 0 || (s & SR_ERR))
+		return s < 0 ? s : -PVKVM_EIO;
+	rep_insw(ATA_DATA, w, 256);
+	a->lba48 = w[83] & (1u << 10);
+	d->info.sectors = a->lba48 ? id_u64(w, 100) : id_u32(w, 60);
+	a->multiple = w[47] & 0xff;
+	return 0;
+}
+
+static int set_multiple(struct blk_ata *a)
+{
+	int s;
+
+	if (a->multiple == 0) {
+		a->multiple = 1; /* READ/WRITE MULTIPLE need it; fall back */
+		return -PVKVM_EINVAL;
+	}
+	outb(ATA_COUNT, (uint8_t)a->multiple);
+	outb(ATA_STATUS_CMD, CMD_SET_MULTIPLE);
+	s = wait_status(false);
+	return error_of(s);
+}
+
+static int ata_open(struct blk_dev *d, unsigned int index)
+{
+	struct blk_ata *a = &ata_state;
+	int r;
+
+	if (index != 0)
+		return -PVKVM_ENOENT; /* primary master only */
+	d->priv = a;
+	r = identify(d, a);
+	if (r < 0)
+		return r;
+	r = set_multiple(a);
+	if (r < 0)
+		return r;
+	d->info.sector_size = BLK_SECTOR_SIZE;
+	d->info.read_only = false; /* ATA has no way to say; writes fail */
+	d->info.flush = true;
+	d->info.max_sectors = a->lba48 ? 65536 : 256;
+	d->info.max_in_flight = 1;
+	return 0;
+}
+
+/* ---- commands --------------------------------------------------------------- */
+
+static void issue_lba28(uint64_t lba, uint32_t n, uint8_t cmd)
+{
+	outb(ATA_DEVICE, DEV_OBSOLETE | DEV_LBA | ((lba >> 24) & 0x0f));
+	outb(ATA_COUNT, (uint8_t)n); /* 256 is written as 0 */
+	outb(ATA_LBA_LOW, (uint8_t)lba);
+	outb(ATA_LBA_MID, (uint8_t)(lba >> 8));
+	outb(ATA_LBA_HIGH, (uint8_t)(lba >> 16));
+	outb(ATA_STATUS_CMD, cmd);
+}
+
+static void issue_lba48(uint64_t lba, uint32_t n, uint8_t cmd)
+{
+	outb(ATA_DEVICE, DEV_LBA);
+	/* High-order bytes first: each write pushes the previous value into
+	 * the register's "previous content" (HOB) half. */
+	outb(ATA_COUNT, (uint8_t)(n >> 8));
+	outb(ATA_LBA_LOW, (uint8_t)(lba >> 24));
+	outb(ATA_LBA_MID, (uint8_t)(lba >> 32));
+	outb(ATA_LBA_HIGH, (uint8_t)(lba >> 40));
+	outb(ATA_COUNT, (uint8_t)n);
+	outb(ATA_LBA_LOW, (uint8_t)lba);
+	outb(ATA_LBA_MID, (uint8_t)(lba >> 8));
+	outb(ATA_LBA_HIGH, (uint8_t)(lba >> 16));
+	outb(ATA_STATUS_CMD, cmd);
+}
+
+static void issue_rw(const struct blk_ata *a, bool write, uint64_t lba,
+		     uint32_t n)
+{
+	if (lba + n <= LBA28_LIMIT && n <= 256)
+		issue_lba28(lba, n, write ? CMD_WRITE_MULTIPLE : CMD_READ_MULTIPLE);
+	else if (a->lba48)
+		issue_lba48(lba, n, write ? CMD_WRITE_MULTIPLE_EXT
+					  : CMD_READ_MULTIPLE_EXT);
+	else /* no LBA48: let the drive refuse the address */
+		issue_lba28(lba, n, write ? CMD_WRITE_MULTIPLE : CMD_READ_MULTIPLE);
+}
+
+/* The data phase: one DRQ block of `multiple` sectors at a time. */
+static int transfer(const struct blk_ata *a, bool write, uint8_t *buf,
+		    uint32_t n)
+{
+	while (n) {
+		uint32_t blk = n < a->multiple ? n : a->multiple;
+		int s = wait_status(true);
+
+		if (s < 0 || (s & (SR_ERR | SR_DF)) || !(s & SR_DRQ))
+			return s < 0 ? s : (error_of(s) ? error_of(s) : -PVKVM_EIO);
+		if (write)
+			rep_outsw(ATA_DATA, buf, blk * BLK_SECTOR_SIZE / 2);
+		else
+			rep_insw(ATA_DATA, buf, blk * BLK_SECTOR_SIZE / 2);
+		buf += blk * BLK_SECTOR_SIZE;
+		n -= blk;
+	}
+	/* After the last block the drive goes idle, or reports a write error. */
+	return error_of(wait_status(false));
+}
+
+static int do_rw(const struct blk_ata *a, bool write, uint64_t lba,
+		 uint32_t n, uint8_t *buf)
+{
+	int r;
+
+	if (n == 0 || n > (a->lba48 ? 65536u : 256u))
+		return -PVKVM_EINVAL;
+	issue_rw(a, write, lba, n);
+	r = transfer(a, write, buf, n);
+	return r;
+}
+
+static int do_flush(const struct blk_ata *a)
+{
+	outb(ATA_STATUS_CMD, a->lba48 ? CMD_FLUSH_CACHE_EXT : CMD_FLUSH_CACHE);
+	return error_of(wait_status(false));
+}
+
+static int ata_submit(struct blk_dev *d, struct blk_req *r)
+{
+	const struct blk_ata *a = d->priv;
+	int st;
+
+	switch (r->op) {
+	case BLK_OP_READ:
+	case BLK_OP_WRITE:
+		st = do_rw(a, r->op == BLK_OP_WRITE, r->sector, r->nr_sectors,
+			   r->buf);
+		if (st == -PVKVM_EINVAL)
+			return st;
+		break;
+	case BLK_OP_FLUSH:
+		st = do_flush(a);
+		break;
+	default:
+		return -PVKVM_EINVAL;
+	}
+	blk_complete(d, r, st);
+	return 0;
+}
+
+const struct blk_driver blk_ata_driver = {
+	.name = "fv",
+	.open = ata_open,
+	.submit = ata_submit,
+};
