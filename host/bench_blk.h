@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `pvkvm bench blk`: the block half of the main job. One image; for each
+ * workload (case), the host doing the I/O directly (libaio, O_DIRECT) and
+ * the guest kernel's blkbench through each disk mode (fv, sync, pv), with
+ * IOPS, MB/s, latency and exits per request. bench_blk.c runs it;
+ * bench_blk_report.c prints the table, writes JSON and draws the plot.
+ */
+#ifndef PVKVM_BENCH_BLK_H
+#define PVKVM_BENCH_BLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum blk_bench_mode { BB_HOST, BB_FV, BB_SYNC, BB_PV, BB_NR_MODES };
+
+struct blk_bench_case {
+	const char *name; /* "randread-4k-qd32" */
+	const char *rw;   /* blkbench's rw= */
+	uint32_t bs;
+	uint32_t qd;      /* asked for; fv and sync run at 1 */
+};
+
+struct blk_bench_result {
+	bool ok;
+	char error[160];
+	uint32_t qd;       /* what actually ran */
+	uint64_t ops, bytes, elapsed_ns;
+	double iops, mbps, p50_us, p99_us;
+	uint64_t exits;    /* VMM (userspace) exits inside the window */
+	uint64_t kicks;    /* guest event-channel sends (ioeventfd: in-kernel exits) */
+	uint64_t sleeps;   /* guest WAITs while waiting for completions */
+	double exits_per_req, kicks_per_req;
+};
+
+struct blk_bench_report {
+	const char *image;
+	uint64_t image_bytes;
+	bool image_created;
+	bool quick;
+	uint64_t time_ms, warmup_ms;
+	const struct blk_bench_case *cases;
+	unsigned int nr_cases;
+	struct blk_bench_result (*res)[BB_NR_MODES]; /* [case][mode] */
+};
+
+const char *blk_bench_mode_name(enum blk_bench_mode m);
+
+/* pv / host, pv / fv, sync / fv IOPS ratios of one case (0 when unknown). */
+double blk_bench_ratio(const struct blk_bench_result *a,
+		       const struct blk_bench_result *b);
+
+void blk_bench_print_table(const struct blk_bench_report *r, FILE *f);
+/* 0 or -errno. */
+int blk_bench_write_json(const struct blk_bench_report *r, const char *path);
+/* Writes DIR/blk.dat and runs gnuplot on script: 0, or -1 after a line
+ * saying why (gnuplot missing is reported, not an error: returns 1). */
+int blk_bench_plot(const struct blk_bench_report *r, const char *dir,
+		   const char *script);
+
+/* `pvkvm bench blk [options]`. Exit status. */
+int bench_blk_main(int argc, char **argv);
+
+#endif
