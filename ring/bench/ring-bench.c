@@ -6,7 +6,7 @@
  * frontend keeps the ring full of requests, the backend answers each one,
  * and one "message" below is one request plus its response. Each thread
  * sleeps on an eventfd (its event channel) when it finds nothing to do, as a
- * real backend does; --spin N lets it poll N times first.
+ * real backend does; --spin N lets it poll N times first, --poll never sleeps.
  *
  * For every ring size (8 .. 1024 slots) and notification mode it prints
  * messages per second and notifications (eventfd writes) per message.
@@ -23,13 +23,14 @@ struct bench_opts {
 	uint32_t min_slots, max_slots;
 	bool json;
 	int repeat;
+	int modes; /* bit 0: suppress, bit 1: always */
 };
 
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"usage: ring-bench [--count N] [--spin N] [--min-slots N] [--max-slots N]\n"
-		"                  [--repeat N] [--json] [--help]\n"
+		"usage: ring-bench [--count N] [--spin N | --poll] [--batch N] [--min-slots N]\n"
+		"                  [--max-slots N] [--mode M] [--repeat N] [--json] [--help]\n"
 		"\n"
 		"Two threads (frontend, backend) pass pipelined request/response round\n"
 		"trips through one ring; a message = one request + its response.\n"
@@ -37,13 +38,27 @@ static void usage(FILE *to)
 		"\n"
 		"  --count N      round trips per configuration (default 2000000)\n"
 		"  --spin N       polls before sleeping when idle (default 0: sleep at once)\n"
+		"  --poll         never sleep: poll forever (--spin 4294967295); as nobody\n"
+		"                 arms an event index, nobody is notified either\n"
 		"  --batch N      push (and maybe notify) every N messages (default 1, as a\n"
 		"                 driver submitting one I/O at a time); 0 = push once per\n"
 		"                 burst, when nothing more fits\n"
 		"  --min-slots N  smallest ring (default 8)\n"
 		"  --max-slots N  largest ring (default 1024); sizes double in between\n"
+		"  --mode M       suppress, always or both (default both)\n"
 		"  --repeat N     runs per configuration, best kept (default 3)\n"
 		"  --json         one JSON document instead of the table\n");
+}
+
+/* --mode: a set of modes, so one mode can be timed alone (e.g. beside
+ * ringtest, which always uses event indices); 0 = not a mode. */
+static int parse_modes(const char *arg)
+{
+	if (!strcmp(arg, "suppress"))
+		return 1;
+	if (!strcmp(arg, "always"))
+		return 2;
+	return strcmp(arg, "both") ? 0 : 3;
 }
 
 static bool parse(int argc, char **argv, struct bench_opts *o)
@@ -55,6 +70,8 @@ static bool parse(int argc, char **argv, struct bench_opts *o)
 		{ "min-slots", required_argument, NULL, 'm' },
 		{ "max-slots", required_argument, NULL, 'M' },
 		{ "repeat", required_argument, NULL, 'r' },
+		{ "poll", no_argument, NULL, 'p' },
+		{ "mode", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -62,8 +79,8 @@ static bool parse(int argc, char **argv, struct bench_opts *o)
 	int c;
 
 	*o = (struct bench_opts){ .count = 2000000, .batch = 1, .min_slots = 8,
-				  .max_slots = 1024, .repeat = 3 };
-	while ((c = getopt_long(argc, argv, "c:s:b:m:M:r:jh", longopts, NULL)) != -1) {
+				  .max_slots = 1024, .repeat = 3, .modes = 3 };
+	while ((c = getopt_long(argc, argv, "c:s:b:m:M:r:po:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->count = strtoull(optarg, NULL, 0); break;
 		case 's': o->spin = (uint32_t)strtoul(optarg, NULL, 0); break;
@@ -71,12 +88,14 @@ static bool parse(int argc, char **argv, struct bench_opts *o)
 		case 'm': o->min_slots = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'M': o->max_slots = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'r': o->repeat = atoi(optarg); break;
+		case 'p': o->spin = UINT32_MAX; break;
+		case 'o': o->modes = parse_modes(optarg); break;
 		case 'j': o->json = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: return false;
 		}
 	}
-	if (optind != argc || o->count == 0 || o->repeat < 1 || o->min_slots == 0 ||
+	if (optind != argc || o->count == 0 || o->repeat < 1 || o->modes == 0 || o->min_slots == 0 ||
 	    (o->min_slots & (o->min_slots - 1)) || o->max_slots < o->min_slots)
 		return false;
 	return true;
@@ -155,6 +174,8 @@ int main(int argc, char **argv)
 		for (size_t m = 0; m < 2; m++) {
 			struct duo_result r = { 0 };
 
+			if (!(o.modes & (1 << m)))
+				continue;
 			if (!measure(&o, slots, modes[m], &r))
 				return 1;
 			if (o.json)
