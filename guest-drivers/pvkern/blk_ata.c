@@ -54,12 +54,12 @@ struct blk_ata {
 
 static struct blk_ata ata_state;
 
-static inline void outb(uint16_t port, uint8_t v)
+static inline void ata_outb(uint16_t port, uint8_t v)
 {
 	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
-static inline uint8_t inb(uint16_t port)
+static inline uint8_t ata_inb(uint16_t port)
 {
 	uint8_t v;
 
@@ -68,24 +68,24 @@ static inline uint8_t inb(uint16_t port)
 }
 
 /* One trap per string (KVM hands the VMM the whole count it can). */
-static inline void rep_insw(uint16_t port, void *buf, size_t words)
+static inline void ata_rep_insw(uint16_t port, void *buf, size_t words)
 {
 	asm volatile("rep insw" : "+D"(buf), "+c"(words) : "d"(port) : "memory");
 }
 
-static inline void rep_outsw(uint16_t port, const void *buf, size_t words)
+static inline void ata_rep_outsw(uint16_t port, const void *buf, size_t words)
 {
 	asm volatile("rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
 }
 
 /* Polls until BSY clears and (want_drq) DRQ is set: the status byte, or
  * -PVKVM_ETIMEDOUT. ERR/DF end the wait early. */
-static int wait_status(bool want_drq)
+static int ata_wait_status(bool want_drq)
 {
 	uint64_t deadline = 0;
 
 	for (;;) {
-		uint8_t s = inb(ATA_STATUS_CMD);
+		uint8_t s = ata_inb(ATA_STATUS_CMD);
 
 		if (!(s & SR_BSY)) {
 			if (s & (SR_ERR | SR_DF))
@@ -100,50 +100,50 @@ static int wait_status(bool want_drq)
 	}
 }
 
-static int error_of(int status)
+static int ata_error_of(int status)
 {
 	if (status < 0)
 		return status;
 	if (status & (SR_ERR | SR_DF))
-		return (inb(ATA_ERROR) & ER_IDNF) ? -PVKVM_ERANGE : -PVKVM_EIO;
+		return (ata_inb(ATA_ERROR) & ER_IDNF) ? -PVKVM_ERANGE : -PVKVM_EIO;
 	return 0;
 }
 
 /* ---- IDENTIFY ------------------------------------------------------------- */
 
-static uint64_t id_u32(const uint16_t *w, unsigned int i)
+static uint64_t ata_id_u32(const uint16_t *w, unsigned int i)
 {
 	return (uint64_t)w[i] | (uint64_t)w[i + 1] << 16;
 }
 
-static uint64_t id_u64(const uint16_t *w, unsigned int i)
+static uint64_t ata_id_u64(const uint16_t *w, unsigned int i)
 {
-	return id_u32(w, i) | id_u32(w, i + 2) << 32;
+	return ata_id_u32(w, i) | ata_id_u32(w, i + 2) << 32;
 }
 
-static int identify(struct blk_dev *d, struct blk_ata *a)
+static int ata_identify(struct blk_dev *d, struct blk_ata *a)
 {
 	static uint16_t w[256];
 	int s;
 
-	outb(ATA_CONTROL, CTL_NIEN);
-	outb(ATA_DEVICE, DEV_OBSOLETE);
-	outb(ATA_STATUS_CMD, CMD_IDENTIFY);
+	ata_outb(ATA_CONTROL, CTL_NIEN);
+	ata_outb(ATA_DEVICE, DEV_OBSOLETE);
+	ata_outb(ATA_STATUS_CMD, CMD_IDENTIFY);
 	/* A floating bus or an absent device reads 0 (or 0xff). */
-	s = inb(ATA_STATUS_CMD);
+	s = ata_inb(ATA_STATUS_CMD);
 	if (s == 0 || s == 0xff)
 		return -PVKVM_ENOENT;
-	s = wait_status(true);
+	s = ata_wait_status(true);
 	if (s < 0 || (s & SR_ERR))
 		return s < 0 ? s : -PVKVM_EIO;
-	rep_insw(ATA_DATA, w, 256);
+	ata_rep_insw(ATA_DATA, w, 256);
 	a->lba48 = w[83] & (1u << 10);
-	d->info.sectors = a->lba48 ? id_u64(w, 100) : id_u32(w, 60);
+	d->info.sectors = a->lba48 ? ata_id_u64(w, 100) : ata_id_u32(w, 60);
 	a->multiple = w[47] & 0xff;
 	return 0;
 }
 
-static int set_multiple(struct blk_ata *a)
+static int ata_set_multiple(struct blk_ata *a)
 {
 	int s;
 
@@ -151,10 +151,10 @@ static int set_multiple(struct blk_ata *a)
 		a->multiple = 1; /* READ/WRITE MULTIPLE need it; fall back */
 		return -PVKVM_EINVAL;
 	}
-	outb(ATA_COUNT, (uint8_t)a->multiple);
-	outb(ATA_STATUS_CMD, CMD_SET_MULTIPLE);
-	s = wait_status(false);
-	return error_of(s);
+	ata_outb(ATA_COUNT, (uint8_t)a->multiple);
+	ata_outb(ATA_STATUS_CMD, CMD_SET_MULTIPLE);
+	s = ata_wait_status(false);
+	return ata_error_of(s);
 }
 
 static int ata_open(struct blk_dev *d, unsigned int index)
@@ -165,10 +165,10 @@ static int ata_open(struct blk_dev *d, unsigned int index)
 	if (index != 0)
 		return -PVKVM_ENOENT; /* primary master only */
 	d->priv = a;
-	r = identify(d, a);
+	r = ata_identify(d, a);
 	if (r < 0)
 		return r;
-	r = set_multiple(a);
+	r = ata_set_multiple(a);
 	if (r < 0)
 		return r;
 	d->info.sector_size = BLK_SECTOR_SIZE;
@@ -181,81 +181,81 @@ static int ata_open(struct blk_dev *d, unsigned int index)
 
 /* ---- commands --------------------------------------------------------------- */
 
-static void issue_lba28(uint64_t lba, uint32_t n, uint8_t cmd)
+static void ata_issue_lba28(uint64_t lba, uint32_t n, uint8_t cmd)
 {
-	outb(ATA_DEVICE, DEV_OBSOLETE | DEV_LBA | ((lba >> 24) & 0x0f));
-	outb(ATA_COUNT, (uint8_t)n); /* 256 is written as 0 */
-	outb(ATA_LBA_LOW, (uint8_t)lba);
-	outb(ATA_LBA_MID, (uint8_t)(lba >> 8));
-	outb(ATA_LBA_HIGH, (uint8_t)(lba >> 16));
-	outb(ATA_STATUS_CMD, cmd);
+	ata_outb(ATA_DEVICE, DEV_OBSOLETE | DEV_LBA | ((lba >> 24) & 0x0f));
+	ata_outb(ATA_COUNT, (uint8_t)n); /* 256 is written as 0 */
+	ata_outb(ATA_LBA_LOW, (uint8_t)lba);
+	ata_outb(ATA_LBA_MID, (uint8_t)(lba >> 8));
+	ata_outb(ATA_LBA_HIGH, (uint8_t)(lba >> 16));
+	ata_outb(ATA_STATUS_CMD, cmd);
 }
 
-static void issue_lba48(uint64_t lba, uint32_t n, uint8_t cmd)
+static void ata_issue_lba48(uint64_t lba, uint32_t n, uint8_t cmd)
 {
-	outb(ATA_DEVICE, DEV_LBA);
+	ata_outb(ATA_DEVICE, DEV_LBA);
 	/* High-order bytes first: each write pushes the previous value into
 	 * the register's "previous content" (HOB) half. */
-	outb(ATA_COUNT, (uint8_t)(n >> 8));
-	outb(ATA_LBA_LOW, (uint8_t)(lba >> 24));
-	outb(ATA_LBA_MID, (uint8_t)(lba >> 32));
-	outb(ATA_LBA_HIGH, (uint8_t)(lba >> 40));
-	outb(ATA_COUNT, (uint8_t)n);
-	outb(ATA_LBA_LOW, (uint8_t)lba);
-	outb(ATA_LBA_MID, (uint8_t)(lba >> 8));
-	outb(ATA_LBA_HIGH, (uint8_t)(lba >> 16));
-	outb(ATA_STATUS_CMD, cmd);
+	ata_outb(ATA_COUNT, (uint8_t)(n >> 8));
+	ata_outb(ATA_LBA_LOW, (uint8_t)(lba >> 24));
+	ata_outb(ATA_LBA_MID, (uint8_t)(lba >> 32));
+	ata_outb(ATA_LBA_HIGH, (uint8_t)(lba >> 40));
+	ata_outb(ATA_COUNT, (uint8_t)n);
+	ata_outb(ATA_LBA_LOW, (uint8_t)lba);
+	ata_outb(ATA_LBA_MID, (uint8_t)(lba >> 8));
+	ata_outb(ATA_LBA_HIGH, (uint8_t)(lba >> 16));
+	ata_outb(ATA_STATUS_CMD, cmd);
 }
 
-static void issue_rw(const struct blk_ata *a, bool write, uint64_t lba,
+static void ata_issue_rw(const struct blk_ata *a, bool write, uint64_t lba,
 		     uint32_t n)
 {
 	if (lba + n <= LBA28_LIMIT && n <= 256)
-		issue_lba28(lba, n, write ? CMD_WRITE_MULTIPLE : CMD_READ_MULTIPLE);
+		ata_issue_lba28(lba, n, write ? CMD_WRITE_MULTIPLE : CMD_READ_MULTIPLE);
 	else if (a->lba48)
-		issue_lba48(lba, n, write ? CMD_WRITE_MULTIPLE_EXT
+		ata_issue_lba48(lba, n, write ? CMD_WRITE_MULTIPLE_EXT
 					  : CMD_READ_MULTIPLE_EXT);
 	else /* no LBA48: let the drive refuse the address */
-		issue_lba28(lba, n, write ? CMD_WRITE_MULTIPLE : CMD_READ_MULTIPLE);
+		ata_issue_lba28(lba, n, write ? CMD_WRITE_MULTIPLE : CMD_READ_MULTIPLE);
 }
 
 /* The data phase: one DRQ block of `multiple` sectors at a time. */
-static int transfer(const struct blk_ata *a, bool write, uint8_t *buf,
+static int ata_transfer(const struct blk_ata *a, bool write, uint8_t *buf,
 		    uint32_t n)
 {
 	while (n) {
 		uint32_t blk = n < a->multiple ? n : a->multiple;
-		int s = wait_status(true);
+		int s = ata_wait_status(true);
 
 		if (s < 0 || (s & (SR_ERR | SR_DF)) || !(s & SR_DRQ))
-			return s < 0 ? s : (error_of(s) ? error_of(s) : -PVKVM_EIO);
+			return s < 0 ? s : (ata_error_of(s) ? ata_error_of(s) : -PVKVM_EIO);
 		if (write)
-			rep_outsw(ATA_DATA, buf, blk * BLK_SECTOR_SIZE / 2);
+			ata_rep_outsw(ATA_DATA, buf, blk * BLK_SECTOR_SIZE / 2);
 		else
-			rep_insw(ATA_DATA, buf, blk * BLK_SECTOR_SIZE / 2);
+			ata_rep_insw(ATA_DATA, buf, blk * BLK_SECTOR_SIZE / 2);
 		buf += blk * BLK_SECTOR_SIZE;
 		n -= blk;
 	}
 	/* After the last block the drive goes idle, or reports a write error. */
-	return error_of(wait_status(false));
+	return ata_error_of(ata_wait_status(false));
 }
 
-static int do_rw(const struct blk_ata *a, bool write, uint64_t lba,
+static int ata_do_rw(const struct blk_ata *a, bool write, uint64_t lba,
 		 uint32_t n, uint8_t *buf)
 {
 	int r;
 
 	if (n == 0 || n > (a->lba48 ? 65536u : 256u))
 		return -PVKVM_EINVAL;
-	issue_rw(a, write, lba, n);
-	r = transfer(a, write, buf, n);
+	ata_issue_rw(a, write, lba, n);
+	r = ata_transfer(a, write, buf, n);
 	return r;
 }
 
-static int do_flush(const struct blk_ata *a)
+static int ata_do_flush(const struct blk_ata *a)
 {
-	outb(ATA_STATUS_CMD, a->lba48 ? CMD_FLUSH_CACHE_EXT : CMD_FLUSH_CACHE);
-	return error_of(wait_status(false));
+	ata_outb(ATA_STATUS_CMD, a->lba48 ? CMD_FLUSH_CACHE_EXT : CMD_FLUSH_CACHE);
+	return ata_error_of(ata_wait_status(false));
 }
 
 static int ata_submit(struct blk_dev *d, struct blk_req *r)
@@ -266,13 +266,13 @@ static int ata_submit(struct blk_dev *d, struct blk_req *r)
 	switch (r->op) {
 	case BLK_OP_READ:
 	case BLK_OP_WRITE:
-		st = do_rw(a, r->op == BLK_OP_WRITE, r->sector, r->nr_sectors,
+		st = ata_do_rw(a, r->op == BLK_OP_WRITE, r->sector, r->nr_sectors,
 			   r->buf);
 		if (st == -PVKVM_EINVAL)
 			return st;
 		break;
 	case BLK_OP_FLUSH:
-		st = do_flush(a);
+		st = ata_do_flush(a);
 		break;
 	default:
 		return -PVKVM_EINVAL;
