@@ -39,6 +39,8 @@ struct testpeer {
 	/* valid while connected */
 	unsigned int port;
 	int port_efd;
+	unsigned int sink_port; /* 0: the frontend asked for none */
+	int sink_efd;           /* bound, never polled: see pvkvm_testif.h */
 	int stop_efd;
 	struct grant_map page;
 	pthread_t thread;
@@ -202,6 +204,36 @@ static int read_frontend(struct testpeer *tp, const char *fe_dir,
 	return 0;
 }
 
+/* The optional sink port: absent is fine, malformed is an error. */
+static int bind_sink(struct testpeer *tp, const char *fe_dir)
+{
+	char path[PVKVM_STORE_PATH_MAX];
+	uint64_t v;
+	tp->sink_port = 0;
+	snprintf(path, sizeof(path), "%s/sink-evtchn", fe_dir);
+	int rc = store_read_u64(tp->vm->store, path, &v);
+	if (rc == -PVKVM_ENOENT)
+		return 0;
+	if (rc < 0 || v == 0 || v >= PVKVM_EVTCHN_MAX || v == tp->port)
+		return -PVKVM_EINVAL;
+	rc = evtchn_bind_host(tp->vm->evtchn, (unsigned int)v, &tp->sink_efd);
+	if (rc == 0)
+		tp->sink_port = (unsigned int)v;
+	return rc;
+}
+
+/* Nobody read the sink's eventfd: its counter is the number of sends. */
+static void unbind_sink(struct testpeer *tp)
+{
+	uint64_t sends;
+	if (!tp->sink_port)
+		return;
+	if (read(tp->sink_efd, &sends, sizeof(sends)) == sizeof(sends))
+		stat_add(&tp->vm->stats.evtchn_guest_sends, sends);
+	evtchn_unbind_host(tp->vm->evtchn, tp->sink_port);
+	tp->sink_port = 0;
+}
+
 static int tp_connect(void *arg, const char *fe_dir)
 {
 	struct testpeer *tp = arg;
@@ -215,6 +247,9 @@ static int tp_connect(void *arg, const char *fe_dir)
 	rc = evtchn_bind_host(tp->vm->evtchn, tp->port, &tp->port_efd);
 	if (rc)
 		goto unmap;
+	rc = bind_sink(tp, fe_dir);
+	if (rc)
+		goto unbind;
 	tp->stop_efd = eventfd(0, EFD_CLOEXEC);
 	if (tp->stop_efd < 0) {
 		rc = -PVKVM_ENOMEM;
@@ -230,6 +265,7 @@ static int tp_connect(void *arg, const char *fe_dir)
 	}
 	return 0;
 unbind:
+	unbind_sink(tp);
 	evtchn_unbind_host(tp->vm->evtchn, tp->port);
 unmap:
 	grant_unmap(&tp->page);
@@ -244,6 +280,7 @@ static void tp_disconnect(void *arg)
 		perror("pvkvm: testpeer stop");
 	pthread_join(tp->thread, NULL);
 	close(tp->stop_efd);
+	unbind_sink(tp);
 	evtchn_unbind_host(tp->vm->evtchn, tp->port);
 	grant_unmap(&tp->page);
 }

@@ -10,6 +10,11 @@
  * and moves to Initialised; the backend binds the port, maps the page and
  * moves to Connected.
  *
+ * Optionally the frontend also writes  device/test/0/sink-evtchn = <port>:
+ * the backend binds that port's host end and never waits on it, so a send
+ * there costs exactly the notification mechanism (the ioeventfd), without
+ * the wake-up of a sleeping backend thread. hcbench measures both.
+ *
  * A command: the guest fills cmd and arg, then increments seq (release), then
  * sends on the port. The host peer, on an I/O thread, reads the page through
  * its grant, runs the command, writes status and result, then ack_seq = seq

@@ -4,7 +4,10 @@
  * after a warm-up of N/10 (the first touch of a page and cold host paths
  * would otherwise dominate):
  *   null_hypercall  PVKVM_HC_NULL: a full exit to the VMM and back
- *   evtchn_send     a send to a port the host bound to an ioeventfd
+ *   evtchn_send       a send to a port the host bound to an ioeventfd and
+ *                     nobody waits on: the notification mechanism alone
+ *   evtchn_send_wake  a send to a port whose backend thread sleeps in poll:
+ *                     the mechanism plus waking that thread
  *   pio_null        a bare `out` to PVKVM_PORT_NULL, answered without dispatch
  *   cpuid           an exit handled inside the host kernel
  */
@@ -73,10 +76,12 @@ int prog_hcbench(int argc, char **argv)
 	printf("hcbench: tsc_khz %llu\n", (unsigned long long)tsc_khz());
 	report("null_hypercall", op_null, 0, iters);
 	r = testdev_connect(&td, 3 * NS_PER_SEC);
-	if (r == 0)
-		report("evtchn_send", op_send, td.port, iters);
-	else
+	if (r == 0) {
+		report("evtchn_send", op_send, td.sink_port, iters);
+		report("evtchn_send_wake", op_send, td.port, iters);
+	} else {
 		printf("hcbench: evtchn_send unavailable (test device: %d)\n", r);
+	}
 	report("pio_null", op_pio_null, 0, iters);
 	report("cpuid", op_cpuid, 0, iters);
 	return r == 0 ? 0 : 1;

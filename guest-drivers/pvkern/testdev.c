@@ -14,6 +14,8 @@ static int publish_frontend(struct testdev *td)
 
 	r = xb_front_write_u64(&td->fe, "evtchn", td->port);
 	if (!r)
+		r = xb_front_write_u64(&td->fe, "sink-evtchn", td->sink_port);
+	if (!r)
 		r = xb_front_write_u64(&td->fe, "page-ref", (uint64_t)td->page_ref);
 	if (!r)
 		r = xb_front_set_state(&td->fe, PVKVM_XB_INITIALISED);
@@ -35,6 +37,10 @@ int testdev_connect(struct testdev *td, uint64_t timeout_ns)
 	if (port <= 0)
 		return port < 0 ? (int)port : -PVKVM_EIO;
 	td->port = (uint32_t)port;
+	port = hc0(PVKVM_HC_EVTCHN_ALLOC);
+	if (port <= 0)
+		return port < 0 ? (int)port : -PVKVM_EIO;
+	td->sink_port = (uint32_t)port;
 	td->page = page_alloc(1);
 	if (!td->page)
 		return -PVKVM_ENOMEM;

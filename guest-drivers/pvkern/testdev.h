@@ -14,6 +14,7 @@
 struct testdev {
 	struct xb_front fe;
 	uint32_t port;
+	uint32_t sink_port; /* bound by the host, never waited on */
 	int page_ref;
 	struct pvkvm_testif_page *page;
 	uint32_t seq;

@@ -304,6 +304,44 @@ Test(peer, bad_frontend_keys_fail_connect)
 	cr_assert_gt(store_read(vm.store, "backend/test/0/error", NULL, 0), 0);
 }
 
+/* A sink port is bound but never served: its sends are only counted, when
+ * the frontend disconnects. */
+Test(peer, sink_port_is_bound_and_counts_sends)
+{
+	int64_t sink = hc(PVKVM_HC_EVTCHN_ALLOC, 0, 0, 0, 0);
+	cr_assert_gt(sink, 0);
+	char num[16];
+	snprintf(num, sizeof(num), "%lld", (long long)sink);
+	cr_assert_eq(g_write("device/test/0/sink-evtchn", num), 0);
+	connect_frontend();
+	uint64_t before = stat_get(&vm.stats.evtchn_guest_sends);
+	uint64_t unbound = stat_get(&vm.stats.evtchn_unbound_sends);
+	for (int i = 0; i < 5; i++)
+		hc(PVKVM_HC_EVTCHN_SEND, (uint64_t)sink, 0, 0, 0);
+	cr_assert_eq(stat_get(&vm.stats.evtchn_unbound_sends), unbound,
+		     "a send to the bound sink counted as unbound");
+	cr_assert_eq(g_write("device/test/0/state", "6"), 0);
+	cr_assert_eq(stat_get(&vm.stats.evtchn_guest_sends) - before, 5);
+	cr_assert_not(pending((unsigned int)sink), "the sink answered");
+}
+
+Test(peer, sink_port_equal_to_command_port_fails_connect)
+{
+	int64_t p = hc(PVKVM_HC_EVTCHN_ALLOC, 0, 0, 0, 0);
+	cr_assert_gt(p, 0);
+	char num[16];
+	snprintf(num, sizeof(num), "%lld", (long long)p);
+	cr_assert_eq(g_write("device/test/0/evtchn", num), 0);
+	cr_assert_eq(g_write("device/test/0/sink-evtchn", num), 0);
+	cr_assert_eq(g_write("device/test/0/page-ref", "1"), 0);
+	cr_assert_eq(hc(PVKVM_HC_GNTTAB_SETUP, GNT_TABLE, 8, 0, 0), 0);
+	g_grant(1, CMD_PAGE, 0);
+	cr_assert_eq(g_write("device/test/0/state", "1"), 0);
+	cr_assert_eq(g_write("device/test/0/state", "3"), 0);
+	cr_assert_eq(xenbus_read_state(vm.store, "backend/test/0"),
+		     PVKVM_XB_CLOSED);
+}
+
 /* ---- the store hypercalls on their own ------------------------------------- */
 
 Test(peer, store_hypercalls_checks)
