@@ -39,15 +39,3 @@ $(PVKERN_ELF): $(PVKERN_OBJS) $(PVKERN_DIR)/pvkern.ld
 	$(Q)$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) $(PVKERN_OBJS) -o $@ -lgcc
 
 -include $(PVKERN_OBJS:.o=.d)
-
-# End-to-end tests that boot it under build/pvkvm (real /dev/kvm).
-E2E_GUEST_KERNEL := $(BUILD)/tests/e2e/test_guest_kernel
-ALL_TARGETS += $(E2E_GUEST_KERNEL)
-E2E_TESTS += $(E2E_GUEST_KERNEL)
-
-$(E2E_GUEST_KERNEL): tests/e2e/test_guest_kernel.c | $(DEPS_STAMP)
-	@mkdir -p $(dir $@)
-	@echo "  TEST[e2e] $<"
-	$(Q)$(CC) $(HOST_CFLAGS) -DPVKVM_BUILD_DIR='"$(abspath $(BUILD))"' \
-		$< -o $@ $(TEST_LDLIBS)
--include $(E2E_GUEST_KERNEL).d

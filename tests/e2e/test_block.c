@@ -20,70 +20,12 @@
 #include <unistd.h>
 
 #include "guest-drivers/pvkern/blk_pattern.h"
-
-#ifndef PVKVM_BUILD_DIR
-#define PVKVM_BUILD_DIR "build"
-#endif
-
-#define PVKVM PVKVM_BUILD_DIR "/pvkvm"
-#define PVKERN PVKVM_BUILD_DIR "/guest/pvkern.elf"
+#include "pvkvm_run.h"
 
 #define IMAGE_BYTES (8u << 20)
 #define REGION_MIB 2u
 #define REGION_SECTORS (REGION_MIB * 2048u)
 #define FILLER 0xee
-#define OUT_MAX (64 * 1024)
-
-struct run {
-	int status;
-	char out[OUT_MAX];
-};
-
-static void require_platform(void)
-{
-	if (access("/dev/kvm", R_OK | W_OK))
-		cr_skip_test("no usable /dev/kvm: %s", strerror(errno));
-	if (access(PVKVM, X_OK))
-		cr_skip_test(PVKVM " is not built");
-	if (access(PVKERN, R_OK))
-		cr_skip_test(PVKERN " is not built");
-}
-
-/* ---- running pvkvm ----------------------------------------------------------- */
-
-static void child(int fd, char *const argv[], unsigned int limit_s)
-{
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
-	alarm(limit_s); /* a hung VMM dies with its test */
-	execv(argv[0], argv);
-	_exit(127);
-}
-
-static struct run *run_argv(char *const argv[], unsigned int limit_s)
-{
-	struct run *r = calloc(1, sizeof(*r));
-	int p[2], ws;
-	size_t len = 0;
-	ssize_t n;
-
-	cr_assert(r && pipe(p) == 0);
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		close(p[0]);
-		child(p[1], argv, limit_s);
-	}
-	close(p[1]);
-	while ((n = read(p[0], r->out + len, sizeof(r->out) - 1 - len)) > 0)
-		len += (size_t)n;
-	r->out[len] = '\0';
-	close(p[0]);
-	cr_assert(waitpid(pid, &ws, 0) == pid);
-	r->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-	return r;
-}
 
 /* pvkvm run [--stats-json J] --disk SPEC pvkern.elf -- blkverify ARGS... */
 static struct run *blkverify(const char *disk_spec, const char *stats_json,

@@ -23,12 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef PVKVM_BUILD_DIR
-#define PVKVM_BUILD_DIR "build"
-#endif
-
-#define PVKVM PVKVM_BUILD_DIR "/pvkvm"
-#define PVKERN PVKVM_BUILD_DIR "/guest/pvkern.elf"
+#include "pvkvm_run.h"
 
 /* selftest prints one line per check; fewer than this means checks went
  * missing, not that they passed. */
@@ -36,79 +31,9 @@
 #define HOSTILE_FLOOR 50
 
 #define RUN_LIMIT_S 30
-#define OUT_MAX (256 * 1024)
 
-struct run {
-	int status;   /* exit status, or 128 + signal */
-	double secs;
-	char out[OUT_MAX]; /* stdout and stderr, interleaved */
-};
-
-static void require_platform(void)
-{
-	if (access("/dev/kvm", R_OK | W_OK))
-		cr_skip_test("no usable /dev/kvm: %s", strerror(errno));
-	if (access(PVKVM, X_OK))
-		cr_skip_test(PVKVM " is not built");
-	if (access(PVKERN, R_OK))
-		cr_skip_test(PVKERN " is not built");
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void child_exec(int out_fd, char *const argv[])
-{
-	dup2(out_fd, STDOUT_FILENO);
-	dup2(out_fd, STDERR_FILENO);
-	close(out_fd);
-	/* Our own limit: the child dies with us if the VMM hangs. */
-	alarm(RUN_LIMIT_S);
-	execv(argv[0], argv);
-	_exit(127);
-}
-
-static void collect(int fd, struct run *r)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while ((n = read(fd, r->out + len, sizeof(r->out) - 1 - len)) > 0)
-		len += (size_t)n;
-	r->out[len] = '\0';
-}
-
-/* Runs argv (argv[0] = path), NULL-terminated. */
-static struct run *run_argv(char *const argv[])
-{
-	struct run *r = calloc(1, sizeof(*r));
-	int pipefd[2], wstatus;
-	double t0 = now_s();
-	pid_t pid;
-
-	cr_assert(r && pipe(pipefd) == 0);
-	pid = fork();
-	cr_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(pipefd[0]);
-		child_exec(pipefd[1], argv);
-	}
-	close(pipefd[1]);
-	collect(pipefd[0], r);
-	close(pipefd[0]);
-	cr_assert(waitpid(pid, &wstatus, 0) == pid);
-	r->secs = now_s() - t0;
-	r->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
-				       : 128 + WTERMSIG(wstatus);
-	return r;
-}
-
-#define RUN(...) run_argv((char *const[]){ PVKVM, "run", __VA_ARGS__, NULL })
+#define RUN(...) \
+	run_argv((char *const[]){ PVKVM, "run", __VA_ARGS__, NULL }, RUN_LIMIT_S)
 
 /* The "<prog>: N passed, N failed" summary; false when absent. */
 static bool summary(const struct run *r, const char *prog, int *passed,
