@@ -51,6 +51,10 @@ struct bench_opts {
 	char plot_script[PATH_MAX];
 	bool quick, no_plot;
 	uint64_t time_ms, warmup_ms;
+	char pv_opts[256];          /* appended to the pv disk's --disk spec */
+	bool pick_cases;            /* --case given: only those run */
+	bool want_case[NR_CASES];
+	unsigned int mode_mask;     /* bit per enum blk_bench_mode; 0 = all */
 };
 
 /* ---- one guest run ------------------------------------------------------------ */
@@ -165,13 +169,14 @@ static void run_guest(const struct bench_opts *o, const struct blk_bench_case *c
 		      enum blk_bench_mode m, struct blk_bench_result *res)
 {
 	struct guest_run *g = calloc(1, sizeof(*g));
-	char spec[PATH_MAX + 32], cmdline[256], stats_path[PATH_MAX + 64], err[512];
+	char spec[PATH_MAX + 256], cmdline[256], stats_path[PATH_MAX + 64], err[512];
 	if (!g) {
 		snprintf(res->error, sizeof(res->error), "out of memory");
 		return;
 	}
 	g->res = res;
-	snprintf(spec, sizeof(spec), "%s,mode=%s", o->image, blk_bench_mode_name(m));
+	snprintf(spec, sizeof(spec), "%s,mode=%s%s%.200s", o->image, blk_bench_mode_name(m),
+		 m == BB_PV && o->pv_opts[0] ? "," : "", m == BB_PV ? o->pv_opts : "");
 	if (disk_set_add(&g->disks, spec, err, sizeof(err))) {
 		snprintf(res->error, sizeof(res->error), "%.150s", err);
 		free(g);
@@ -253,12 +258,25 @@ static void progress(const struct blk_bench_case *c, enum blk_bench_mode m,
 			c->name, blk_bench_mode_name(m), r->error);
 }
 
+static bool selected(const struct bench_opts *o, unsigned int i, int m)
+{
+	return (!o->pick_cases || o->want_case[i]) &&
+	       (!o->mode_mask || (o->mode_mask & (1u << m)));
+}
+
 static void run_cases(const struct bench_opts *o, struct blk_bench_result (*res)[BB_NR_MODES])
 {
-	unsigned int n = 0, total = (unsigned int)NR_CASES * BB_NR_MODES;
+	unsigned int n = 0, total = 0;
+	for (unsigned int i = 0; i < NR_CASES; i++)
+		for (int m = 0; m < BB_NR_MODES; m++)
+			total += selected(o, i, m);
 	for (unsigned int i = 0; i < NR_CASES; i++) {
 		for (int m = 0; m < BB_NR_MODES; m++) {
 			struct blk_bench_result *r = &res[i][m];
+			if (!selected(o, i, m)) {
+				snprintf(r->error, sizeof(r->error), "not selected");
+				continue;
+			}
 			drop_cache(o->image);
 			if (m == BB_HOST)
 				run_host(o, &cases[i], r);
@@ -355,6 +373,44 @@ static int opt_time(void *st, const char *arg)
 	return cli_parse_uint("--time-ms", arg, 10, 600000, &((struct bench_opts *)st)->time_ms);
 }
 
+static int opt_case(void *st, const char *arg)
+{
+	struct bench_opts *o = st;
+	for (unsigned int i = 0; i < NR_CASES; i++) {
+		if (!strcmp(arg, cases[i].name)) {
+			o->pick_cases = true;
+			o->want_case[i] = true;
+			return 0;
+		}
+	}
+	fprintf(stderr, "pvkvm: --case: no case '%s'\n", arg);
+	return -1;
+}
+
+static int opt_modes(void *st, const char *arg)
+{
+	struct bench_opts *o = st;
+	char copy[64], *save = NULL;
+	snprintf(copy, sizeof(copy), "%s", arg);
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int m = 0;
+		while (m < BB_NR_MODES && strcmp(t, blk_bench_mode_name((enum blk_bench_mode)m)))
+			m++;
+		if (m == BB_NR_MODES) {
+			fprintf(stderr, "pvkvm: --modes: no mode '%s' (host, fv, sync, pv)\n", t);
+			return -1;
+		}
+		o->mode_mask |= 1u << m;
+	}
+	return 0;
+}
+
+static int opt_pv_opts(void *st, const char *arg)
+{
+	snprintf(((struct bench_opts *)st)->pv_opts, 256, "%s", arg);
+	return 0;
+}
+
 static const struct cli_option blk_options[] = {
 	{"out", 'o', "DIR", "write DIR/blk.json, DIR/blk.dat, DIR/blk.png, DIR/blk.svg and per-run counters in DIR/stats/", opt_out},
 	{"image", 'i', "PATH", "use this raw image (its data is OVERWRITTEN by the write cases); default: a new temporary 256 MiB file, removed at the end", opt_image},
@@ -362,6 +418,9 @@ static const struct cli_option blk_options[] = {
 	{"time-ms", 't', "MS", "measured time per run (default 2000; --quick 300)", opt_time},
 	{"no-plot", 0, NULL, "do not run gnuplot", opt_no_plot},
 	{"guest", 'g', "PATH", "guest kernel (default: guest/pvkern.elf next to the pvkvm binary)", opt_guest},
+	{"case", 'c', "NAME", "run only this case (repeatable), e.g. randread-4k-qd32: for experiments, not for the table", opt_case},
+	{"modes", 'm', "LIST", "run only these modes, e.g. host,pv: for experiments, not for the table", opt_modes},
+	{"pv-opts", 0, "OPTS", "append OPTS to the pv disk's --disk spec, e.g. poll_us=0: for experiments", opt_pv_opts},
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -444,11 +503,11 @@ static int report(const struct bench_opts *o, struct blk_bench_report *rep)
 	return 0;
 }
 
-static bool all_ok(struct blk_bench_result (*res)[BB_NR_MODES])
+static bool all_ok(const struct bench_opts *o, struct blk_bench_result (*res)[BB_NR_MODES])
 {
 	for (unsigned int i = 0; i < NR_CASES; i++)
 		for (int m = 0; m < BB_NR_MODES; m++)
-			if (!res[i][m].ok)
+			if (selected(o, i, m) && !res[i][m].ok)
 				return false;
 	return true;
 }
@@ -479,7 +538,7 @@ int bench_blk_main(int argc, char **argv)
 		.image_created = created, .quick = o->quick, .time_ms = o->time_ms,
 		.warmup_ms = o->warmup_ms, .cases = cases, .nr_cases = NR_CASES, .res = res,
 	};
-	status = report(o, &rep) == 0 && all_ok(res) ? 0 : 1;
+	status = report(o, &rep) == 0 && all_ok(o, res) ? 0 : 1;
 	if (created)
 		unlink(o->image);
 out:
