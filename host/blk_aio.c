@@ -190,6 +190,11 @@ int blk_aio_reap(struct blk_aio *a)
 	return collect(a, 0);
 }
 
+int blk_aio_poll(struct blk_aio *a)
+{
+	return collect(a, 0);
+}
+
 int blk_aio_wait(struct blk_aio *a)
 {
 	drain_eventfd(a);

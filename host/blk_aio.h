@@ -52,6 +52,11 @@ int blk_aio_submit(struct blk_aio *a);
 /* Runs the callbacks of every finished op without blocking; returns how
  * many ran. */
 int blk_aio_reap(struct blk_aio *a);
+/* Like reap, but leaves the eventfd alone: for a busy-poll loop, where
+ * libaio peeks at the completion ring in user memory and makes no system
+ * call when it is empty. Reap (which drains the eventfd) before sleeping
+ * on the eventfd again. */
+int blk_aio_poll(struct blk_aio *a);
 /* Like reap, but waits until at least one op completes if any is in flight. */
 int blk_aio_wait(struct blk_aio *a);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <urcu.h>
 
@@ -48,6 +49,8 @@ enum bb_counter {
 	BB_C_GUEST_KICKS,
 	BB_C_DIRECT_IOS,
 	BB_C_BUFFERED_IOS,
+	BB_C_POLL_HITS,   /* busy-poll rounds that found work */
+	BB_C_POLL_MISSES, /* busy-poll windows that ran out: then it slept */
 	BB_C_COUNT
 };
 
@@ -67,6 +70,8 @@ static const char *const counter_names[BB_C_COUNT] = {
 	[BB_C_GUEST_KICKS] = "guest_kicks",
 	[BB_C_DIRECT_IOS] = "direct_ios",
 	[BB_C_BUFFERED_IOS] = "buffered_ios",
+	[BB_C_POLL_HITS] = "polls_found_work",
+	[BB_C_POLL_MISSES] = "polls_found_nothing",
 };
 
 /* Counters outlive the connection and stop(): the VMM prints them after
@@ -120,6 +125,7 @@ struct blkback {
 	bool rsp_unpushed;
 
 	atomic_bool broken;
+	atomic_bool stopping; /* disconnect asked: cut a busy-poll short */
 };
 
 static void count(struct blkback *bb, enum bb_counter c, uint64_t n)
@@ -442,20 +448,79 @@ static bool take_requests(struct blkback *bb)
 	return true;
 }
 
+/* Takes what the ring holds, submits it, and publishes the answers so far,
+ * without asking the frontend for a kick. */
+static void serve_once(struct blkback *bb)
+{
+	if (!take_requests(bb))
+		return; /* broken: let what is in flight land, take nothing */
+	blk_aio_submit(bb->aio);
+	push_responses(bb);
+}
+
 /* Serves the ring until it is empty and the frontend has been asked to
  * notify on its next request (or until no more can be taken for now: then
  * a completion brings us back here). */
 static void serve(struct blkback *bb)
 {
 	for (;;) {
-		if (!take_requests(bb))
-			return;
-		blk_aio_submit(bb->aio);
-		push_responses(bb);
-		if (bb->flush_waiting || !bb->free_reqs)
+		serve_once(bb);
+		if (atomic_load(&bb->broken) || bb->flush_waiting || !bb->free_reqs)
 			return;
 		if (!blkif_back_final_check_reqs(&bb->back))
 			return;
+	}
+}
+
+/* ---- busy-poll ----------------------------------------------------------------- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t); /* vDSO: no system call */
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Requests we could take now. A peek: req_event is left as it is. */
+static bool reqs_waiting(struct blkback *bb)
+{
+	if (bb->flush_waiting || !bb->free_reqs)
+		return false;
+	return __atomic_load_n(&bb->back.sring->hdr.req_prod, __ATOMIC_ACQUIRE) !=
+	       bb->back.req_cons;
+}
+
+/* While we poll, a kick would only cost the guest an exit: move req_event
+ * back to what we consumed, where no push can cross it. The final check
+ * before sleeping moves it forward again (and then looks once more). */
+static void stop_kicks(struct blkback *bb)
+{
+	__atomic_store_n(&bb->back.sring->hdr.req_event, bb->back.req_cons,
+			 __ATOMIC_RELAXED);
+}
+
+/* Polls the ring and the completion queue until neither has had work for
+ * poll_us. req_event is not re-armed in here, so the frontend does not
+ * kick while we look; the caller's final check re-arms it before sleeping. */
+static void busy_poll(struct blkback *bb)
+{
+	stop_kicks(bb);
+	uint64_t window = (uint64_t)bb->cfg.poll_us * 1000u;
+	uint64_t until = mono_ns() + window;
+	while (!atomic_load_explicit(&bb->stopping, memory_order_relaxed) &&
+	       !atomic_load_explicit(&bb->broken, memory_order_relaxed)) {
+		int done = blk_aio_poll(bb->aio);
+		if (done > 0 || reqs_waiting(bb)) {
+			count(bb, BB_C_POLL_HITS, 1);
+			serve_once(bb);
+			until = mono_ns() + window;
+			continue;
+		}
+		if (mono_ns() >= until) {
+			count(bb, BB_C_POLL_MISSES, 1);
+			return;
+		}
+		__builtin_ia32_pause();
 	}
 }
 
@@ -485,6 +550,19 @@ static void report_broken(struct blkback *bb)
 	xenbus_set_state(bb->vm->store, dir, PVKVM_XB_CLOSING);
 }
 
+/* Work found on waking is served, then polled for more, before the
+ * eventfd is drained and the final check re-arms req_event: whatever
+ * lands after that raises an eventfd, so no wake-up is lost. */
+static void before_sleep(struct blkback *bb)
+{
+	if (bb->cfg.poll_us) {
+		serve_once(bb);
+		busy_poll(bb);
+		blk_aio_reap(bb->aio);
+	}
+	serve(bb);
+}
+
 static void *io_thread(void *arg)
 {
 	struct blkback *bb = arg;
@@ -494,7 +572,7 @@ static void *io_thread(void *arg)
 		{ .fd = blk_aio_eventfd(bb->aio), .events = POLLIN },
 		{ .fd = bb->stop_efd, .events = POLLIN },
 	};
-	serve(bb); /* requests may predate the connection */
+	before_sleep(bb); /* requests may predate the connection */
 	while (!atomic_load(&bb->broken)) {
 		if (poll(fds, 3, -1) < 0 && errno != EINTR)
 			break;
@@ -504,7 +582,7 @@ static void *io_thread(void *arg)
 			on_guest_kick(bb);
 		if (fds[1].revents & POLLIN)
 			blk_aio_reap(bb->aio);
-		serve(bb);
+		before_sleep(bb);
 	}
 	/* Let every I/O in flight land before its pages are released. */
 	while (blk_aio_in_flight(bb->aio) > 0)
@@ -587,6 +665,7 @@ static int start_engine(struct blkback *bb)
 	bb->flush_waiting = NULL;
 	bb->rsp_unpushed = false;
 	atomic_store(&bb->broken, false);
+	atomic_store(&bb->stopping, false);
 	return 0;
 }
 
@@ -655,6 +734,7 @@ static void bb_disconnect(void *arg)
 	if (!bb->thread_started)
 		return;
 	uint64_t one = 1;
+	atomic_store(&bb->stopping, true);
 	if (write(bb->stop_efd, &one, sizeof(one)) != sizeof(one))
 		perror("pvkvm: blkback stop");
 	/* A host-side frontend that answers our Closing from inside the store
@@ -749,6 +829,7 @@ void blkback_config_default(struct blkback_config *cfg, unsigned int id)
 		.flush = true,
 		.discard = true,
 		.notify = PVKVM_RING_SUPPRESS,
+		.poll_us = BLKBACK_DEFAULT_POLL_US,
 	};
 }
 
@@ -768,6 +849,8 @@ static struct bb_stats *stats_new(unsigned int id)
 static void apply_limits(struct blkback *bb, const struct blkback_config *cfg)
 {
 	bb->cfg = *cfg;
+	if (bb->cfg.poll_us > BLKBACK_MAX_POLL_US)
+		bb->cfg.poll_us = BLKBACK_MAX_POLL_US;
 	if (bb->cfg.max_ring_page_order > PVKVM_BLKIF_MAX_RING_PAGE_ORDER)
 		bb->cfg.max_ring_page_order = PVKVM_BLKIF_MAX_RING_PAGE_ORDER;
 	uint32_t ind = cfg->max_indirect_segments;

@@ -6,7 +6,10 @@
  *
  * Per connection the I/O thread sleeps in poll() on three eventfds: the
  * event channel (the guest's send, through KVM's ioeventfd), libaio
- * completions, and stop. It copies each request out of the ring once,
+ * completions, and stop. Before it sleeps it busy-polls the ring and the
+ * completion queue for poll_us (every find restarts the clock), with the
+ * frontend's kicks left off meanwhile: a refill that arrives in that
+ * window is taken without a kick and without a thread wake-up. It copies each request out of the ring once,
  * validates the copy, holds the segments' grants, and submits one vectored
  * read or write per request (into the granted pages themselves, O_DIRECT
  * when aligned). Completions answer in any order; answers are pushed in
@@ -30,10 +33,15 @@ struct blkback_config {
 	bool flush;                         /* feature-flush-cache */
 	bool discard;                       /* feature-discard */
 	enum pvkvm_ring_notify notify;      /* SUPPRESS normally; ALWAYS to measure */
+	unsigned int poll_us;               /* busy-poll this long before sleeping; 0: never */
 };
 
+/* The default poll_us: see docs/benchmarks.md for how it was chosen. */
+#define BLKBACK_DEFAULT_POLL_US 50u
+#define BLKBACK_MAX_POLL_US 1000000u /* tests; --disk caps it lower */
+
 /* The defaults: order 4 (512 slots), 256 indirect segments (1 MiB),
- * flush and discard on, suppression on. */
+ * flush and discard on, suppression on, BLKBACK_DEFAULT_POLL_US. */
 void blkback_config_default(struct blkback_config *cfg, unsigned int id);
 
 /* A new, unstarted device serving img (malloc'd; the device owns it from

@@ -176,6 +176,8 @@ static struct device *pv_dev_new(const struct disk_opt *o, unsigned int id, int 
 	}
 	struct blkback_config cfg;
 	blkback_config_default(&cfg, id);
+	if (o->poll_us >= 0)
+		cfg.poll_us = (unsigned int)o->poll_us;
 	struct device *dev = blkback_create(img, &cfg);
 	if (!dev) {
 		blk_image_close(img);

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -35,6 +36,26 @@ static int choice(const char *tok, size_t len, const char *key,
 	return -1;
 }
 
+/* "poll_us=N": 1 if the token was it (and valid), 0 if it was another
+ * key, -1 if its value is bad. */
+static int poll_us_opt(struct disk_opt *o, const char *tok, size_t len)
+{
+	static const char key[] = "poll_us=";
+	size_t klen = sizeof(key) - 1;
+	if (len <= klen || memcmp(tok, key, klen) != 0)
+		return 0;
+	unsigned long v = 0;
+	for (size_t i = klen; i < len; i++) {
+		if (tok[i] < '0' || tok[i] > '9' || v > DISK_MAX_POLL_US)
+			return -1;
+		v = v * 10 + (unsigned long)(tok[i] - '0');
+	}
+	if (v > DISK_MAX_POLL_US)
+		return -1;
+	o->poll_us = (int)v;
+	return 1;
+}
+
 static int apply_flag(struct disk_opt *o, const char *tok, size_t len,
 		      char *err, size_t errlen)
 {
@@ -60,14 +81,21 @@ static int apply_flag(struct disk_opt *o, const char *tok, size_t len,
 	if (c == -1)
 		return fail(err, errlen, "--disk: mode= takes pv, fv or sync, not '%.*s'",
 			    (int)len, tok);
-	return fail(err, errlen, "--disk: unknown option '%.*s' (ro, rw, direct=, mode=)",
+	int p = poll_us_opt(o, tok, len);
+	if (p > 0)
+		return 0;
+	if (p < 0)
+		return fail(err, errlen, "--disk: poll_us= takes 0..%d (microseconds), not '%.*s'",
+			    DISK_MAX_POLL_US, (int)len, tok);
+	return fail(err, errlen,
+		    "--disk: unknown option '%.*s' (ro, rw, direct=, mode=, poll_us=)",
 		    (int)len, tok);
 }
 
 int disk_opt_parse(const char *spec, struct disk_opt *out, char *err,
 		   size_t errlen)
 {
-	*out = (struct disk_opt){ .direct = true, .mode = DISK_MODE_PV };
+	*out = (struct disk_opt){ .direct = true, .mode = DISK_MODE_PV, .poll_us = -1 };
 	const char *comma = strchr(spec, ',');
 	size_t plen = comma ? (size_t)(comma - spec) : strlen(spec);
 	if (plen == 0)
@@ -85,6 +113,8 @@ int disk_opt_parse(const char *spec, struct disk_opt *out, char *err,
 		if (apply_flag(out, tok, len, err, errlen))
 			return -1;
 	}
+	if (out->poll_us >= 0 && out->mode != DISK_MODE_PV)
+		return fail(err, errlen, "--disk: poll_us= is for mode=pv only");
 	return 0;
 }
 

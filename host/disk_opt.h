@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `--disk PATH[,ro|rw][,direct=on|off][,mode=pv|fv|sync]`: one disk as the
+ * `--disk PATH[,ro|rw][,direct=on|off][,mode=pv|fv|sync][,poll_us=N]`: one disk as the
  * command line names it. Pure parsing; host/disk_attach.h turns a parsed
  * disk into a device.
  */
@@ -23,7 +23,11 @@ struct disk_opt {
 	bool read_only; /* default off */
 	bool direct;    /* O_DIRECT where the file system allows; default on */
 	enum disk_mode mode;
+	int poll_us;    /* pv only: backend busy-poll; -1 = the backend's default */
 };
+
+/* The largest poll_us= accepted (10 ms: a research knob, not a setting). */
+#define DISK_MAX_POLL_US 10000
 
 /* 0, or -1 with a one-line reason in err. */
 int disk_opt_parse(const char *spec, struct disk_opt *out, char *err,

@@ -732,3 +732,106 @@ Test(blkback, always_notify_mode_notifies_every_push)
 	cr_assert_geq(counter_reaching("notifications_sent", 1), 1);
 	cr_assert_eq(counter("notifications_suppressed"), 0);
 }
+
+/* ---- busy-poll ------------------------------------------------------------------------ */
+
+static void restart_backend_polling(unsigned int poll_us)
+{
+	dev->stop(dev, &vm);
+	vm.stats.groups = NULL;
+	blkback_destroy(dev);
+	store_remove(vm.store, BE_DIR);
+	struct blkback_config cfg;
+	blkback_config_default(&cfg, 0);
+	cfg.poll_us = poll_us;
+	start_backend(false, &cfg);
+	connect_frontend(0);
+}
+
+static void queue_read(uint32_t gref, uint64_t id)
+{
+	struct pvkvm_blkif_request *r = next_req();
+	r->operation = PVKVM_BLKIF_OP_READ;
+	r->id = id;
+	r->sector_number = (id % 64) * 8;
+	r->nr_segments = 1;
+	r->u.seg[0] = (struct pvkvm_blkif_segment){ gref, 0, 7, 0 };
+}
+
+/* Takes one response by polling the ring only (no sleeping, no re-arming
+ * of rsp_event): the backend never has to notify us. */
+static void poll_one_response(uint64_t id)
+{
+	struct pvkvm_blkif_response rsp;
+	for (long spins = 0; spins < 20L * 1000 * 1000; spins++) {
+		int r = blkif_front_take_rsp(&fe.front, &rsp);
+		cr_assert_geq(r, 0);
+		if (r == 1) {
+			cr_assert_eq(rsp.id, id);
+			cr_assert_eq(rsp.status, PVKVM_BLKIF_RSP_OKAY);
+			return;
+		}
+		if (spins % 1024 == 1023)
+			usleep(10);
+	}
+	cr_assert_fail("request %lu never answered", (unsigned long)id);
+}
+
+/* With a window far longer than the test takes to answer, the backend is
+ * still polling when each next request lands: it finds them without
+ * having asked for a kick (req_event stays behind), so only the very first
+ * push kicks. */
+Test(blkback, a_request_in_the_poll_window_needs_no_kick)
+{
+	restart_backend_polling(BLKBACK_MAX_POLL_US);
+	uint32_t gref = grant(alloc_page(), false);
+	kicks = 0;
+	for (uint64_t id = 0; id < 16; id++) {
+		queue_read(gref, id);
+		push();
+		poll_one_response(id);
+	}
+	cr_assert_eq(kicks, 1, "only the first request (before any poll) kicks");
+	/* That kick may still sit unread in the eventfd: the poll found the
+	 * request first. */
+	cr_assert_leq(counter("guest_kicks"), 1);
+	cr_assert_geq(counter("polls_found_work"), 15);
+}
+
+/* A window of 1 us makes the backend go to sleep constantly, so requests
+ * land at every point of the poll -> re-arm -> sleep sequence; with 0 it
+ * never polls. Each request is pushed by the protocol (kick only when
+ * asked) and answered: none is lost in between. */
+static void no_request_is_lost(unsigned int poll_us)
+{
+	restart_backend_polling(poll_us);
+	uint32_t gref = grant(alloc_page(), false);
+	uint64_t x = 12345;
+	for (uint64_t id = 0; id < 3000; id++) {
+		queue_read(gref, id);
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		struct timespec t0, t;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		long delay_ns = (long)(x % 40000); /* land anywhere in 0..40 us */
+		do
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < delay_ns);
+		push();
+		poll_one_response(id);
+	}
+	cr_assert_eq(counter("requests"), 3000);
+	if (poll_us)
+		cr_assert_gt(counter("polls_found_nothing"), 0, "it did go to sleep");
+	else
+		cr_assert_eq(counter("polls_found_work") + counter("polls_found_nothing"), 0);
+}
+
+Test(blkback, no_request_is_lost_around_a_short_poll)
+{
+	no_request_is_lost(1);
+}
+
+Test(blkback, no_request_is_lost_without_polling)
+{
+	no_request_is_lost(0);
+}

@@ -50,6 +50,26 @@ Test(disk_opt, errors_say_why)
 	cr_assert(strstr(err, "too long"));
 }
 
+Test(disk_opt, poll_us_for_pv_only)
+{
+	struct disk_opt o;
+	char err[256];
+	cr_assert_eq(disk_opt_parse("a", &o, err, sizeof(err)), 0);
+	cr_assert_eq(o.poll_us, -1, "unset: the backend's default");
+	cr_assert_eq(disk_opt_parse("a,poll_us=0", &o, err, sizeof(err)), 0);
+	cr_assert_eq(o.poll_us, 0);
+	cr_assert_eq(disk_opt_parse("a,poll_us=75,mode=pv", &o, err, sizeof(err)), 0);
+	cr_assert_eq(o.poll_us, 75);
+	cr_assert_eq(disk_opt_parse("a,poll_us=10000", &o, err, sizeof(err)), 0);
+	cr_assert_eq(disk_opt_parse("a,poll_us=10001", &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "poll_us="));
+	cr_assert_eq(disk_opt_parse("a,poll_us=99999999999999999999", &o, err, sizeof(err)), -1);
+	cr_assert_eq(disk_opt_parse("a,poll_us=-1", &o, err, sizeof(err)), -1);
+	cr_assert_eq(disk_opt_parse("a,poll_us=", &o, err, sizeof(err)), -1);
+	cr_assert_eq(disk_opt_parse("a,poll_us=5,mode=fv", &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "mode=pv only"));
+}
+
 Test(disk_opt, one_fv_and_one_sync_per_vm)
 {
 	struct disk_set s = { 0 };
