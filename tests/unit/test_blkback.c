@@ -779,8 +779,8 @@ static void poll_one_response(uint64_t id)
 
 /* With a window far longer than the test takes to answer, the backend is
  * still polling when each next request lands: it finds them without
- * having asked for a kick (req_event stays behind), so only the very first
- * push kicks. */
+ * having asked for a kick (req_event stays behind), so at most the very
+ * first push kicks. */
 Test(blkback, a_request_in_the_poll_window_needs_no_kick)
 {
 	restart_backend_polling(BLKBACK_MAX_POLL_US);
@@ -791,7 +791,9 @@ Test(blkback, a_request_in_the_poll_window_needs_no_kick)
 		push();
 		poll_one_response(id);
 	}
-	cr_assert_eq(kicks, 1, "only the first request (before any poll) kicks");
+	/* The first push kicks only if it beats the new I/O thread to its
+	 * first poll (the ring starts with req_event armed). */
+	cr_assert_leq(kicks, 1, "no request after the first kicks");
 	/* That kick may still sit unread in the eventfd: the poll found the
 	 * request first. */
 	cr_assert_leq(counter("guest_kicks"), 1);
