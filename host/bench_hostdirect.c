@@ -5,13 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libaio.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "host/errmsg.h"
 
 #define HD_MAX_QD 256u
 
@@ -30,15 +31,6 @@ struct hd_state {
 	uint64_t *lat;
 	size_t nr_lat, cap_lat;
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static uint64_t mono_ns(void)
 {
@@ -160,9 +152,9 @@ static int open_image(struct hd_state *st, char *err, size_t errlen)
 	struct stat sb;
 	st->fd = open(c->path, (c->write ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
 	if (st->fd < 0)
-		return fail(err, errlen, "%s: %s (O_DIRECT)", c->path, strerror(errno));
+		return errmsg(-1, err, errlen, "%s: %s (O_DIRECT)", c->path, strerror(errno));
 	if (fstat(st->fd, &sb) < 0 || sb.st_size < (off_t)c->bs)
-		return fail(err, errlen, "%s: too small", c->path);
+		return errmsg(-1, err, errlen, "%s: too small", c->path);
 	st->blocks = (uint64_t)sb.st_size / c->bs;
 	return 0;
 }
@@ -171,15 +163,15 @@ static int setup(struct hd_state *st, char *err, size_t errlen)
 {
 	const struct hostdirect_cfg *c = st->cfg;
 	if (c->qd < 1 || c->qd > HD_MAX_QD || c->bs == 0 || c->bs % 4096)
-		return fail(err, errlen, "host-direct: bad qd %u or bs %u", c->qd, c->bs);
+		return errmsg(-1, err, errlen, "host-direct: bad qd %u or bs %u", c->qd, c->bs);
 	if (open_image(st, err, errlen))
 		return -1;
 	if (posix_memalign((void **)&st->bufs, 4096, (size_t)c->qd * c->bs))
-		return fail(err, errlen, "host-direct: out of memory");
+		return errmsg(-1, err, errlen, "host-direct: out of memory");
 	memset(st->bufs, 0x5a, (size_t)c->qd * c->bs);
 	int r = io_setup((int)c->qd, &st->ctx);
 	if (r < 0)
-		return fail(err, errlen, "io_setup: %s", strerror(-r));
+		return errmsg(-1, err, errlen, "io_setup: %s", strerror(-r));
 	st->rng = c->seed * 0x9e3779b97f4a7c15ull + 1;
 	return 0;
 }
@@ -209,7 +201,7 @@ int hostdirect_run(const struct hostdirect_cfg *cfg, struct hostdirect_result *r
 			rc = run_until(&st, start, end, res);
 		drain(&st);
 		if (rc)
-			fail(err, errlen, "host-direct I/O failed on %s", cfg->path);
+			errmsg(-1, err, errlen, "host-direct I/O failed on %s", cfg->path);
 		res->elapsed_ns = end - start;
 	}
 	if (rc == 0) {

@@ -6,7 +6,6 @@
 #include "host/disk_attach.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +14,11 @@
 #include "host/blk_sync.h"
 #include "host/blkback.h"
 #include "host/dev_ata.h"
+#include "host/errmsg.h"
 #include "host/hcall.h"
 #include "host/stats.h"
 #include "host/vm.h"
 #include "hypercall/pvkvm_blkif.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static unsigned int count_mode(const struct disk_set *s, enum disk_mode m)
 {
@@ -40,12 +31,12 @@ static unsigned int count_mode(const struct disk_set *s, enum disk_mode m)
 int disk_set_add(struct disk_set *s, const char *spec, char *err, size_t errlen)
 {
 	if (s->n == DISK_MAX)
-		return fail(err, errlen, "--disk: at most %u disks", DISK_MAX);
+		return errmsg(-1, err, errlen, "--disk: at most %u disks", DISK_MAX);
 	struct disk_opt o;
 	if (disk_opt_parse(spec, &o, err, errlen))
 		return -1;
 	if (o.mode != DISK_MODE_PV && count_mode(s, o.mode) > 0)
-		return fail(err, errlen, "--disk: only one mode=%s disk per VM",
+		return errmsg(-1, err, errlen, "--disk: only one mode=%s disk per VM",
 			    disk_mode_name(o.mode));
 	s->opt[s->n++] = o;
 	return 0;
@@ -213,7 +204,7 @@ int disk_set_attach(struct vm *vm, struct disk_set *s, char *err, size_t errlen)
 		int rc = 0;
 		struct device *dev = device_for(s, i, pv_id, &rc);
 		if (!dev)
-			return fail(err, errlen, "--disk %s: %s", s->opt[i].path,
+			return errmsg(-1, err, errlen, "--disk %s: %s", s->opt[i].path,
 				    strerror(rc < 0 ? -rc : ENOMEM));
 		if (s->opt[i].mode == DISK_MODE_PV)
 			pv_id++;

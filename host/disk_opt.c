@@ -2,19 +2,11 @@
 /* Parsing of one --disk specification. */
 #include "host/disk_opt.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "host/errmsg.h"
 
 static bool token_is(const char *tok, size_t len, const char *word)
 {
@@ -71,7 +63,7 @@ static int apply_flag(struct disk_opt *o, const char *tok, size_t len,
 		return 0;
 	}
 	if (c == -1)
-		return fail(err, errlen, "--disk: direct= takes on or off, not '%.*s'",
+		return errmsg(-1, err, errlen, "--disk: direct= takes on or off, not '%.*s'",
 			    (int)len, tok);
 	c = choice(tok, len, "mode", modes);
 	if (c >= 0) {
@@ -79,15 +71,15 @@ static int apply_flag(struct disk_opt *o, const char *tok, size_t len,
 		return 0;
 	}
 	if (c == -1)
-		return fail(err, errlen, "--disk: mode= takes pv, fv or sync, not '%.*s'",
+		return errmsg(-1, err, errlen, "--disk: mode= takes pv, fv or sync, not '%.*s'",
 			    (int)len, tok);
 	int p = poll_us_opt(o, tok, len);
 	if (p > 0)
 		return 0;
 	if (p < 0)
-		return fail(err, errlen, "--disk: poll_us= takes 0..%d (microseconds), not '%.*s'",
+		return errmsg(-1, err, errlen, "--disk: poll_us= takes 0..%d (microseconds), not '%.*s'",
 			    DISK_MAX_POLL_US, (int)len, tok);
-	return fail(err, errlen,
+	return errmsg(-1, err, errlen,
 		    "--disk: unknown option '%.*s' (ro, rw, direct=, mode=, poll_us=)",
 		    (int)len, tok);
 }
@@ -99,9 +91,9 @@ int disk_opt_parse(const char *spec, struct disk_opt *out, char *err,
 	const char *comma = strchr(spec, ',');
 	size_t plen = comma ? (size_t)(comma - spec) : strlen(spec);
 	if (plen == 0)
-		return fail(err, errlen, "--disk: no image path in '%s'", spec);
+		return errmsg(-1, err, errlen, "--disk: no image path in '%s'", spec);
 	if (plen >= sizeof(out->path))
-		return fail(err, errlen, "--disk: image path too long");
+		return errmsg(-1, err, errlen, "--disk: image path too long");
 	memcpy(out->path, spec, plen);
 	out->path[plen] = '\0';
 	while (comma) {
@@ -109,12 +101,12 @@ int disk_opt_parse(const char *spec, struct disk_opt *out, char *err,
 		comma = strchr(tok, ',');
 		size_t len = comma ? (size_t)(comma - tok) : strlen(tok);
 		if (len == 0)
-			return fail(err, errlen, "--disk: empty option in '%s'", spec);
+			return errmsg(-1, err, errlen, "--disk: empty option in '%s'", spec);
 		if (apply_flag(out, tok, len, err, errlen))
 			return -1;
 	}
 	if (out->poll_us >= 0 && out->mode != DISK_MODE_PV)
-		return fail(err, errlen, "--disk: poll_us= is for mode=pv only");
+		return errmsg(-1, err, errlen, "--disk: poll_us= is for mode=pv only");
 	return 0;
 }
 

@@ -9,7 +9,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,22 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "host/errmsg.h"
 #include "host/guest_mem.h"
 #include "hypercall/pvkvm_abi.h"
 
 #define ELF_MAX_PHDRS 64u
 #define ELF_MAX_FILE (256ull << 20)
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* [off, off + size) lies inside a file of len bytes, without overflow. */
 static bool in_file(uint64_t off, uint64_t size, size_t len)
@@ -44,25 +33,25 @@ static int check_header(const Elf64_Ehdr *eh, size_t len, char *err,
 			size_t errlen)
 {
 	if (len < sizeof(*eh))
-		return fail(err, errlen, "truncated: %zu bytes is shorter than an ELF header", len);
+		return errmsg(-EINVAL, err, errlen, "truncated: %zu bytes is shorter than an ELF header", len);
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
-		return fail(err, errlen, "not an ELF file (bad magic)");
+		return errmsg(-EINVAL, err, errlen, "not an ELF file (bad magic)");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64)
-		return fail(err, errlen, "not a 64-bit ELF (class %u)", eh->e_ident[EI_CLASS]);
+		return errmsg(-EINVAL, err, errlen, "not a 64-bit ELF (class %u)", eh->e_ident[EI_CLASS]);
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, "not little-endian");
+		return errmsg(-EINVAL, err, errlen, "not little-endian");
 	if (eh->e_ident[EI_VERSION] != EV_CURRENT)
-		return fail(err, errlen, "unknown ELF version %u", eh->e_ident[EI_VERSION]);
+		return errmsg(-EINVAL, err, errlen, "unknown ELF version %u", eh->e_ident[EI_VERSION]);
 	if (eh->e_machine != EM_X86_64)
-		return fail(err, errlen, "not an x86-64 ELF (machine %u)", eh->e_machine);
+		return errmsg(-EINVAL, err, errlen, "not an x86-64 ELF (machine %u)", eh->e_machine);
 	if (eh->e_type != ET_EXEC)
-		return fail(err, errlen, "not an executable (type %u; the guest must be linked at fixed addresses)", eh->e_type);
+		return errmsg(-EINVAL, err, errlen, "not an executable (type %u; the guest must be linked at fixed addresses)", eh->e_type);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr))
-		return fail(err, errlen, "program header size %u, expected %zu", eh->e_phentsize, sizeof(Elf64_Phdr));
+		return errmsg(-EINVAL, err, errlen, "program header size %u, expected %zu", eh->e_phentsize, sizeof(Elf64_Phdr));
 	if (eh->e_phnum == 0 || eh->e_phnum > ELF_MAX_PHDRS)
-		return fail(err, errlen, "%u program headers (1 to %u allowed)", eh->e_phnum, ELF_MAX_PHDRS);
+		return errmsg(-EINVAL, err, errlen, "%u program headers (1 to %u allowed)", eh->e_phnum, ELF_MAX_PHDRS);
 	if (!in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), len))
-		return fail(err, errlen, "truncated: program headers lie outside the file");
+		return errmsg(-EINVAL, err, errlen, "truncated: program headers lie outside the file");
 	return 0;
 }
 
@@ -70,19 +59,19 @@ static int check_load(const Elf64_Phdr *ph, unsigned int i, size_t len,
 		      const struct elf_limits *lim, char *err, size_t errlen)
 {
 	if (ph->p_filesz > ph->p_memsz)
-		return fail(err, errlen, "segment %u: filesz 0x%llx > memsz 0x%llx", i,
+		return errmsg(-EINVAL, err, errlen, "segment %u: filesz 0x%llx > memsz 0x%llx", i,
 			    (unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
 	if (!in_file(ph->p_offset, ph->p_filesz, len))
-		return fail(err, errlen, "segment %u: file range [0x%llx, +0x%llx) lies outside the %zu-byte file (truncated?)", i,
+		return errmsg(-EINVAL, err, errlen, "segment %u: file range [0x%llx, +0x%llx) lies outside the %zu-byte file (truncated?)", i,
 			    (unsigned long long)ph->p_offset, (unsigned long long)ph->p_filesz, len);
 	if (ph->p_paddr != ph->p_vaddr)
-		return fail(err, errlen, "segment %u: p_vaddr 0x%llx != p_paddr 0x%llx (the guest runs identity-mapped)", i,
+		return errmsg(-EINVAL, err, errlen, "segment %u: p_vaddr 0x%llx != p_paddr 0x%llx (the guest runs identity-mapped)", i,
 			    (unsigned long long)ph->p_vaddr, (unsigned long long)ph->p_paddr);
 	if (ph->p_paddr + ph->p_memsz < ph->p_paddr)
-		return fail(err, errlen, "segment %u: address 0x%llx + size 0x%llx overflows", i,
+		return errmsg(-EINVAL, err, errlen, "segment %u: address 0x%llx + size 0x%llx overflows", i,
 			    (unsigned long long)ph->p_paddr, (unsigned long long)ph->p_memsz);
 	if (ph->p_paddr < lim->load_min || ph->p_paddr + ph->p_memsz > lim->load_end)
-		return fail(err, errlen, "segment %u: [0x%llx, 0x%llx) is outside the guest's load area [0x%llx, 0x%llx) (RAM below the stack)", i,
+		return errmsg(-EINVAL, err, errlen, "segment %u: [0x%llx, 0x%llx) is outside the guest's load area [0x%llx, 0x%llx) (RAM below the stack)", i,
 			    (unsigned long long)ph->p_paddr, (unsigned long long)(ph->p_paddr + ph->p_memsz),
 			    (unsigned long long)lim->load_min, (unsigned long long)lim->load_end);
 	return 0;
@@ -95,7 +84,7 @@ static int check_overlaps(const struct elf_image *img, char *err, size_t errlen)
 			const struct elf_segment *x = &img->segments[a], *y = &img->segments[b];
 			if (x->memsz && y->memsz && x->gpa < y->gpa + y->memsz &&
 			    y->gpa < x->gpa + x->memsz)
-				return fail(err, errlen, "segments at 0x%llx and 0x%llx overlap",
+				return errmsg(-EINVAL, err, errlen, "segments at 0x%llx and 0x%llx overlap",
 					    (unsigned long long)x->gpa, (unsigned long long)y->gpa);
 		}
 	return 0;
@@ -107,7 +96,7 @@ static int collect_loads(const uint8_t *file, size_t len, const Elf64_Ehdr *eh,
 {
 	img->segments = calloc(eh->e_phnum, sizeof(*img->segments));
 	if (!img->segments)
-		return fail(err, errlen, "out of memory");
+		return errmsg(-EINVAL, err, errlen, "out of memory");
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
 		Elf64_Phdr ph;
 		memcpy(&ph, file + eh->e_phoff + i * sizeof(ph), sizeof(ph));
@@ -124,7 +113,7 @@ static int collect_loads(const uint8_t *file, size_t len, const Elf64_Ehdr *eh,
 			img->image_end = end;
 	}
 	if (img->nr_segments == 0)
-		return fail(err, errlen, "no PT_LOAD segment");
+		return errmsg(-EINVAL, err, errlen, "no PT_LOAD segment");
 	return check_overlaps(img, err, errlen);
 }
 
@@ -144,17 +133,17 @@ static int apply_note(struct elf_image *img, uint32_t type, const uint8_t *desc,
 {
 	if (type == PVKVM_ELFNOTE_HYPERCALL_PAGE) {
 		if (descsz != 8)
-			return fail(err, errlen, "bad PVKVM hypercall-page note: desc is %u bytes, expected 8", descsz);
+			return errmsg(-EINVAL, err, errlen, "bad PVKVM hypercall-page note: desc is %u bytes, expected 8", descsz);
 		memcpy(&img->hypercall_page, desc, 8);
 		if (img->hypercall_page % PVKVM_PAGE_SIZE || img->hypercall_page == 0)
-			return fail(err, errlen, "bad PVKVM hypercall-page note: 0x%llx is not a page-aligned address",
+			return errmsg(-EINVAL, err, errlen, "bad PVKVM hypercall-page note: 0x%llx is not a page-aligned address",
 				    (unsigned long long)img->hypercall_page);
 	} else if (type == PVKVM_ELFNOTE_ABI_VERSION) {
 		if (descsz != 4)
-			return fail(err, errlen, "bad PVKVM ABI-version note: desc is %u bytes, expected 4", descsz);
+			return errmsg(-EINVAL, err, errlen, "bad PVKVM ABI-version note: desc is %u bytes, expected 4", descsz);
 		memcpy(&img->abi_version, desc, 4);
 		if (img->abi_version >> 16 != PVKVM_ABI_VERSION_MAJOR)
-			return fail(err, errlen, "guest built for ABI %u.%u, this VMM speaks %u.%u",
+			return errmsg(-EINVAL, err, errlen, "guest built for ABI %u.%u, this VMM speaks %u.%u",
 				    img->abi_version >> 16, img->abi_version & 0xffff,
 				    PVKVM_ABI_VERSION_MAJOR, PVKVM_ABI_VERSION_MINOR);
 	}
@@ -174,12 +163,12 @@ static int parse_notes(const uint8_t *p, uint64_t size, struct elf_image *img,
 	while (off < size) {
 		Elf64_Nhdr nh;
 		if (size - off < sizeof(nh))
-			return fail(err, errlen, "bad note: truncated header at offset %llu of a PT_NOTE", (unsigned long long)off);
+			return errmsg(-EINVAL, err, errlen, "bad note: truncated header at offset %llu of a PT_NOTE", (unsigned long long)off);
 		memcpy(&nh, p + off, sizeof(nh));
 		off += sizeof(nh);
 		uint64_t name_sp = align4(nh.n_namesz), desc_sp = align4(nh.n_descsz);
 		if (name_sp > size - off || desc_sp > size - off - name_sp)
-			return fail(err, errlen, "bad note: name or desc runs past the PT_NOTE segment");
+			return errmsg(-EINVAL, err, errlen, "bad note: name or desc runs past the PT_NOTE segment");
 		const uint8_t *name = p + off, *desc = p + off + name_sp;
 		off += name_sp + desc_sp;
 		if (nh.n_namesz != sizeof(PVKVM_ELFNOTE_NAME) ||
@@ -201,14 +190,14 @@ static int collect_notes(const uint8_t *file, size_t len, const Elf64_Ehdr *eh,
 		if (ph.p_type != PT_NOTE)
 			continue;
 		if (!in_file(ph.p_offset, ph.p_filesz, len))
-			return fail(err, errlen, "bad note: PT_NOTE %u lies outside the file", i);
+			return errmsg(-EINVAL, err, errlen, "bad note: PT_NOTE %u lies outside the file", i);
 		int r = parse_notes(file + ph.p_offset, ph.p_filesz, img, err, errlen);
 		if (r)
 			return r;
 	}
 	if (img->hypercall_page &&
 	    !inside_segment(img, img->hypercall_page, PVKVM_PAGE_SIZE))
-		return fail(err, errlen, "bad PVKVM hypercall-page note: page 0x%llx is not inside a PT_LOAD segment",
+		return errmsg(-EINVAL, err, errlen, "bad PVKVM hypercall-page note: page 0x%llx is not inside a PT_LOAD segment",
 			    (unsigned long long)img->hypercall_page);
 	return 0;
 }
@@ -251,7 +240,7 @@ static int collect_symbols(const uint8_t *file, size_t len, const Elf64_Ehdr *eh
 		return 0; /* stripped: faults are reported without names */
 	if (eh->e_shentsize != sizeof(Elf64_Shdr) ||
 	    !in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr), len))
-		return fail(err, errlen, "truncated: section headers lie outside the file");
+		return errmsg(-EINVAL, err, errlen, "truncated: section headers lie outside the file");
 	const Elf64_Shdr *sh = (const void *)(file + eh->e_shoff);
 	for (unsigned int i = 0; i < eh->e_shnum; i++) {
 		Elf64_Shdr sym, str;
@@ -259,13 +248,13 @@ static int collect_symbols(const uint8_t *file, size_t len, const Elf64_Ehdr *eh
 		if (sym.sh_type != SHT_SYMTAB)
 			continue;
 		if (sym.sh_link >= eh->e_shnum)
-			return fail(err, errlen, "symbol table links to missing section %u", sym.sh_link);
+			return errmsg(-EINVAL, err, errlen, "symbol table links to missing section %u", sym.sh_link);
 		memcpy(&str, &sh[sym.sh_link], sizeof(str));
 		if (!in_file(sym.sh_offset, sym.sh_size, len) ||
 		    !in_file(str.sh_offset, str.sh_size, len))
-			return fail(err, errlen, "truncated: symbol or string table lies outside the file");
+			return errmsg(-EINVAL, err, errlen, "truncated: symbol or string table lies outside the file");
 		if (collect_symbols_from(file, &sym, &str, img))
-			return fail(err, errlen, "out of memory");
+			return errmsg(-EINVAL, err, errlen, "out of memory");
 		return 0;
 	}
 	return 0;
@@ -286,7 +275,7 @@ int elf_parse(const void *data, size_t len, const struct elf_limits *lim,
 	if (!r)
 		r = collect_notes(file, len, &eh, img, err, errlen);
 	if (!r && !inside_segment(img, eh.e_entry, 1))
-		r = fail(err, errlen, "entry point 0x%llx is not inside a PT_LOAD segment",
+		r = errmsg(-EINVAL, err, errlen, "entry point 0x%llx is not inside a PT_LOAD segment",
 			 (unsigned long long)eh.e_entry);
 	if (!r)
 		r = collect_symbols(file, len, &eh, img, err, errlen);

@@ -19,6 +19,7 @@
 
 #include "host/dev_testpeer.h"
 #include "host/elf.h"
+#include "host/errmsg.h"
 #include "host/evtchn.h"
 #include "host/grant.h"
 #include "host/hc_core.h"
@@ -111,32 +112,22 @@ void vm_console_write(struct vm *vm, const char *buf, size_t len)
 
 /* --- creation ------------------------------------------------------------ */
 
-__attribute__((format(printf, 4, 5)))
-static int set_err(int ret, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 static int open_kvm(struct vm *vm, char *err, size_t errlen)
 {
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
-		return set_err(-errno, err, errlen, "/dev/kvm: %s (KVM is not available here)", strerror(errno));
+		return errmsg(-errno, err, errlen, "/dev/kvm: %s (KVM is not available here)", strerror(errno));
 	int api = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (api != KVM_API_EXPECTED)
-		return set_err(-EINVAL, err, errlen, "/dev/kvm speaks API %d, pvkvm needs %d", api, KVM_API_EXPECTED);
+		return errmsg(-EINVAL, err, errlen, "/dev/kvm speaks API %d, pvkvm needs %d", api, KVM_API_EXPECTED);
 	int sync = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
 	if (sync < 0 || !(sync & KVM_SYNC_X86_REGS))
-		return set_err(-ENOTSUP, err, errlen, "/dev/kvm lacks KVM_CAP_SYNC_REGS (one-exit hypercalls need it)");
+		return errmsg(-ENOTSUP, err, errlen, "/dev/kvm lacks KVM_CAP_SYNC_REGS (one-exit hypercalls need it)");
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
-		return set_err(-ENOTSUP, err, errlen, "/dev/kvm lacks KVM_CAP_IMMEDIATE_EXIT");
+		return errmsg(-ENOTSUP, err, errlen, "/dev/kvm lacks KVM_CAP_IMMEDIATE_EXIT");
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
-		return set_err(-errno, err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		return errmsg(-errno, err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
 	return 0;
 }
 
@@ -144,7 +135,7 @@ static int setup_ram(struct vm *vm, char *err, size_t errlen)
 {
 	int r = gmem_create(&vm->mem, vm->cfg.mem_size);
 	if (r)
-		return set_err(r, err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
+		return errmsg(r, err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
 			       (unsigned long long)(vm->cfg.mem_size >> 20), strerror(-r));
 	struct kvm_userspace_memory_region region = {
 		.slot = 0,
@@ -153,9 +144,9 @@ static int setup_ram(struct vm *vm, char *err, size_t errlen)
 		.userspace_addr = (uint64_t)(uintptr_t)vm->mem.host_base,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return set_err(-errno, err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+		return errmsg(-errno, err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
 	if (cpl3_build_tables(&vm->mem, vm->cfg.nr_vcpus))
-		return set_err(-EINVAL, err, errlen, "cannot build the guest's page tables and descriptors");
+		return errmsg(-EINVAL, err, errlen, "cannot build the guest's page tables and descriptors");
 	vm->start_info = gmem_ptr(&vm->mem, PVKVM_GPA_START_INFO, sizeof(*vm->start_info));
 	vm->shared_info = gmem_ptr(&vm->mem, PVKVM_GPA_SHARED_INFO, sizeof(*vm->shared_info));
 	return 0;
@@ -184,7 +175,7 @@ static int setup_services(struct vm *vm, char *err, size_t errlen)
 {
 	vm->hcalls = hcall_table_new();
 	if (!vm->hcalls)
-		return set_err(-ENOMEM, err, errlen, "out of memory");
+		return errmsg(-ENOMEM, err, errlen, "out of memory");
 	vm->evtchn = evtchn_table_new(vm);
 	vm->grants = grant_table_new(&vm->mem);
 	vm->store = store_new();
@@ -196,7 +187,7 @@ static int setup_services(struct vm *vm, char *err, size_t errlen)
 	if (!r)
 		r = store_register_hypercalls(vm);
 	if (r)
-		return set_err(r, err, errlen, "cannot register the hypercalls (%d)", r);
+		return errmsg(r, err, errlen, "cannot register the hypercalls (%d)", r);
 	return 0;
 }
 
@@ -204,7 +195,7 @@ static int setup_vcpus(struct vm *vm, char *err, size_t errlen)
 {
 	vm->vcpus = calloc(vm->cfg.nr_vcpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
-		return set_err(-ENOMEM, err, errlen, "out of memory");
+		return errmsg(-ENOMEM, err, errlen, "out of memory");
 	for (unsigned int i = 0; i < vm->cfg.nr_vcpus; i++) {
 		int r = vcpu_create(vm, i, err, errlen);
 		if (r)
@@ -219,13 +210,13 @@ static int setup_vcpus(struct vm *vm, char *err, size_t errlen)
 static int check_config(const struct vm_config *cfg, char *err, size_t errlen)
 {
 	if (cfg->nr_vcpus == 0 || cfg->nr_vcpus > PVKVM_MAX_VCPUS)
-		return set_err(-EINVAL, err, errlen, "%u vCPUs: pvkvm runs 1 to %u", cfg->nr_vcpus, PVKVM_MAX_VCPUS);
+		return errmsg(-EINVAL, err, errlen, "%u vCPUs: pvkvm runs 1 to %u", cfg->nr_vcpus, PVKVM_MAX_VCPUS);
 	if (cfg->mem_size < PVKVM_GUEST_LOAD_MIN + CPL3_MEM_ALIGN / 2 ||
 	    cfg->mem_size > CPL3_MAX_MEM)
-		return set_err(-EINVAL, err, errlen, "%llu bytes of guest RAM: pvkvm runs 2 MiB to %llu GiB",
+		return errmsg(-EINVAL, err, errlen, "%llu bytes of guest RAM: pvkvm runs 2 MiB to %llu GiB",
 			       (unsigned long long)cfg->mem_size, (unsigned long long)(CPL3_MAX_MEM >> 30));
 	if (cfg->cmdline && strlen(cfg->cmdline) >= PVKVM_CMDLINE_MAX)
-		return set_err(-EINVAL, err, errlen, "guest command line is %zu bytes; at most %u fit",
+		return errmsg(-EINVAL, err, errlen, "guest command line is %zu bytes; at most %u fit",
 			       strlen(cfg->cmdline), PVKVM_CMDLINE_MAX - 1);
 	return 0;
 }
@@ -259,7 +250,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, char *err,
 		return r;
 	struct vm *vm = calloc(1, sizeof(*vm));
 	if (!vm)
-		return set_err(-ENOMEM, err, errlen, "out of memory");
+		return errmsg(-ENOMEM, err, errlen, "out of memory");
 	vm->kvm_fd = vm->vm_fd = -1;
 	vm->mem.memfd = -1;
 	vm->cfg = *cfg;
@@ -301,7 +292,7 @@ static int check_fits(struct vm *vm, const struct elf_image *img, char *err,
 		return 0;
 	uint64_t need = img->image_end + VM_STACK_SIZE;
 	need = (need + CPL3_MEM_ALIGN - 1) & ~(CPL3_MEM_ALIGN - 1);
-	return set_err(-ENOMEM, err, errlen,
+	return errmsg(-ENOMEM, err, errlen,
 		       "%llu MiB of guest RAM is too small: the image ends at 0x%llx and the %u KiB stack needs to sit above it; use --mem %lluM or more",
 		       (unsigned long long)(vm->mem.size >> 20), (unsigned long long)img->image_end,
 		       VM_STACK_SIZE / 1024, (unsigned long long)(need >> 20));
@@ -311,9 +302,9 @@ static int install_image(struct vm *vm, struct elf_image *img, const void *file,
 			 size_t len, char *err, size_t errlen)
 {
 	if (elf_load(img, file, len, &vm->mem))
-		return set_err(-EFAULT, err, errlen, "cannot copy the image into guest RAM");
+		return errmsg(-EFAULT, err, errlen, "cannot copy the image into guest RAM");
 	if (img->hypercall_page && hypercall_page_install(&vm->mem, img->hypercall_page))
-		return set_err(-EFAULT, err, errlen, "cannot fill the hypercall page");
+		return errmsg(-EFAULT, err, errlen, "cannot fill the hypercall page");
 	vm->entry = img->entry;
 	vm->start_info->free_start = img->image_end;
 	vm->start_info->hypercall_page_gpa = img->hypercall_page;
@@ -333,9 +324,9 @@ int vm_load_elf(struct vm *vm, const char *path, char *err, size_t errlen)
 	 * message instead of "segment outside the load area". */
 	struct elf_limits lim = {PVKVM_GUEST_LOAD_MIN, CPL3_MAX_MEM};
 	if (!img)
-		r = set_err(-ENOMEM, err, errlen, "out of memory");
+		r = errmsg(-ENOMEM, err, errlen, "out of memory");
 	else if (elf_parse(file, len, &lim, img, why, sizeof(why)))
-		r = set_err(-EINVAL, err, errlen, "%s: bad ELF: %s", path, why);
+		r = errmsg(-EINVAL, err, errlen, "%s: bad ELF: %s", path, why);
 	else if (!(r = check_fits(vm, img, err, errlen)))
 		r = install_image(vm, img, file, len, err, errlen);
 	free(file);
