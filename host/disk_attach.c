@@ -17,6 +17,7 @@
 #include "host/errmsg.h"
 #include "host/hcall.h"
 #include "host/stats.h"
+#include "host/store.h"
 #include "host/vm.h"
 #include "hypercall/pvkvm_blkif.h"
 
@@ -197,6 +198,25 @@ static struct device *device_for(struct disk_set *s, unsigned int i,
 	}
 }
 
+/*
+ * A PV disk announces itself through its xenbus directories. The emulated
+ * ATA disk and the sync-hypercall disk have none, and a guest must not probe
+ * for them blindly (an `in` from a port its I/O bitmap keeps closed is a
+ * fault), so the VMM describes them under "platform/", read-only to guests.
+ */
+static void announce_platform_disk(struct vm *vm, enum disk_mode mode)
+{
+	if (mode == DISK_MODE_FV) {
+		store_printf(vm->store, "platform/ata/0/io-base", "0x%x",
+			     ATA_CMD_BASE);
+		store_printf(vm->store, "platform/ata/0/ctl-base", "0x%x",
+			     ATA_CTL_PORT);
+	} else if (mode == DISK_MODE_SYNC) {
+		store_printf(vm->store, "platform/blk-sync/0/hypercall", "%u",
+			     PVKVM_HC_BLK_SYNC);
+	}
+}
+
 int disk_set_attach(struct vm *vm, struct disk_set *s, char *err, size_t errlen)
 {
 	unsigned int pv_id = 0;
@@ -208,6 +228,8 @@ int disk_set_attach(struct vm *vm, struct disk_set *s, char *err, size_t errlen)
 				    strerror(rc < 0 ? -rc : ENOMEM));
 		if (s->opt[i].mode == DISK_MODE_PV)
 			pv_id++;
+		else
+			announce_platform_disk(vm, s->opt[i].mode);
 		s->dev[i] = dev;
 		vm_add_device(vm, dev);
 	}

@@ -65,13 +65,19 @@ static int copy_path(struct guest_store *gs, uint64_t gpa, uint64_t len,
 	return 0;
 }
 
+/* "backend/" (PV backends) and "platform/" (the VMM's description of the
+ * emulated hardware) are the host's word: a guest may read them only. */
+static bool under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(path, prefix, n) == 0 &&
+	       (path[n] == '\0' || path[n] == '/');
+}
+
 static bool host_only(const char *path)
 {
-	static const char prefix[] = "backend";
-	size_t n = sizeof(prefix) - 1;
-	return path[0] == '\0' ||
-	       (strncmp(path, prefix, n) == 0 &&
-		(path[n] == '\0' || path[n] == '/'));
+	return path[0] == '\0' || under(path, "backend") ||
+	       under(path, "platform");
 }
 
 /* ---- read, write, list, remove ---------------------------------------------- */

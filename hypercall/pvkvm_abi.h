@@ -150,7 +150,7 @@ enum pvkvm_hypercall {
 	 * buf_len: then only buf_len bytes were copied), -PVKVM_ENOENT */
 	PVKVM_HC_STORE_READ = 14,
 	/* (gpa path, path_len, gpa val, val_len) -> 0; -PVKVM_EACCES under
-	 * "backend/" (only the host writes there) */
+	 * "backend/" or "platform/" (only the host writes there) */
 	PVKVM_HC_STORE_WRITE = 15,
 	/* (gpa path, path_len, gpa buf, buf_len) -> total length of the
 	 * children's names, each followed by a NUL (truncated as READ) */

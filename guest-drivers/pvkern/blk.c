@@ -46,16 +46,29 @@ static const struct blk_driver *driver_of(enum blk_mode m)
 	}
 }
 
-/* Without a way to ask whether the ATA ports are open to us (touching a
- * closed port is a #GP that ends the guest), auto never picks fv. */
+static bool store_has(const char *path)
+{
+	char v[16];
+
+	return store_read(path, v, sizeof(v)) >= 0;
+}
+
+/* The fastest path the VMM offers for disk index: a PV backend, else the
+ * sync hypercall, else the emulated ATA disk. fv and sync disks are found
+ * through the VMM's "platform/" keys, never by touching their ports (a
+ * port the I/O bitmap keeps closed is a #GP that ends the guest). */
 static enum blk_mode probe_mode(unsigned int index)
 {
-	char path[64], v[16];
+	char path[64];
 
 	snprintf(path, sizeof(path), "backend/blk/%u/state", index);
-	if (store_read(path, v, sizeof(v)) >= 0)
+	if (store_has(path))
 		return BLK_MODE_PV;
-	return BLK_MODE_SYNC;
+	if (index == 0 && store_has("platform/blk-sync/0/hypercall"))
+		return BLK_MODE_SYNC;
+	if (index == 0 && store_has("platform/ata/0/io-base"))
+		return BLK_MODE_FV;
+	return BLK_MODE_AUTO; /* nothing there: no driver */
 }
 
 int blk_open(enum blk_mode mode, unsigned int index, struct blk_dev **out)
@@ -65,6 +78,8 @@ int blk_open(enum blk_mode mode, unsigned int index, struct blk_dev **out)
 
 	if (mode == BLK_MODE_AUTO)
 		mode = probe_mode(index);
+	if (mode == BLK_MODE_AUTO)
+		return -PVKVM_ENOENT; /* the VMM attached no disk there */
 	d = kmalloc(sizeof(*d));
 	if (!d)
 		return -PVKVM_ENOMEM;

@@ -227,6 +227,27 @@ MODE_TESTS(pv)
 MODE_TESTS(fv)
 MODE_TESTS(sync)
 
+/* With no mode given, the guest finds the one disk the VMM attached: a PV
+ * backend by its xenbus keys, fv and sync by the VMM's platform/ keys. */
+static void auto_mode_finds(const char *mode)
+{
+	char img[] = "/tmp/pvkvm-e2e-auto-XXXXXX", want[32];
+
+	require_platform();
+	make_image(img, IMAGE_BYTES);
+	char *argv[] = { PVKVM, "run", "--disk", spec(img, mode, false), PVKERN,
+			 "--", "blkverify", "mib=1", NULL };
+	struct run *r = run_argv(argv, 30);
+	unlink(img);
+	snprintf(want, sizeof(want), "blkverify: mode=%s ", mode);
+	cr_assert(strstr(r->out, want), "auto did not pick %s:\n%s", mode, r->out);
+	cr_assert(all_passed(r), "%s", r->out);
+}
+
+Test(block_auto, finds_pv) { auto_mode_finds("pv"); }
+Test(block_auto, finds_fv) { auto_mode_finds("fv"); }
+Test(block_auto, finds_sync) { auto_mode_finds("sync"); }
+
 /* ---- the benchmark, structurally ---------------------------------------------------- */
 
 static char *slurp(const char *path)

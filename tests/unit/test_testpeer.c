@@ -364,6 +364,8 @@ Test(peer, store_hypercalls_checks)
 	/* backend/ belongs to the host */
 	cr_assert_eq(g_write("backend/test/0/state", "4"), -PVKVM_EACCES);
 	cr_assert_eq(g_write("backend", "x"), -PVKVM_EACCES);
+	cr_assert_eq(g_write("platform/ata/0/io-base", "0x80"), -PVKVM_EACCES);
+	cr_assert_eq(g_write("platformer/x", "1"), 0, "only the platform/ subtree is the host's");
 	cr_assert_eq(g_write("backendx/y", "x"), 0);
 	cr_assert_eq(hc(PVKVM_HC_STORE_REMOVE, gstr("backend/test"), 12, 0, 0),
 		     -PVKVM_EACCES);
