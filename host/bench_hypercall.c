@@ -9,6 +9,7 @@
 #include "host/bench.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct bench_row {
 struct bench_state {
 	struct vm *vm;
 	uint64_t iterations;
+	uint64_t executed; /* per operation, warm-ups included (0: unknown) */
 	uint64_t tsc_khz;
 	char line[BENCH_LINE_MAX];
 	size_t line_len;
@@ -49,20 +51,28 @@ static uint64_t total_exits(const struct vm_stats *s)
 	return n;
 }
 
-/* hcbench runs iters/10 + 1 warm-up operations before the timed ones. */
+/* How often the guest ran each operation, warm-ups included: it says so
+ * ("executed"); older guests ran iters/10 + 1 warm-ups before the timed ones. */
 static double ops_per_row(const struct bench_state *b)
 {
+	if (b->executed)
+		return (double)b->executed;
 	return (double)(b->iterations + b->iterations / 10 + 1);
 }
 
 /* Exits that belong to this row's operation: a category counter where one
- * exists, else everything since the last line but that line's own write. */
+ * exists, else everything since the last line but that line's own write.
+ * The guest prints its rows together after interleaved rounds, so each
+ * category keeps its own snapshot, advanced only by its own row (or by a
+ * resynchronising line, name ""). Both evtchn_send rows share the unbound
+ * counter: the first takes what both caused (0 when the ports are bound). */
 static double row_exits(struct bench_state *b, const char *name)
 {
 	const struct vm_stats *s = &b->vm->stats;
 	uint64_t total = total_exits(s), null_hc = stat_get(&s->hypercalls[PVKVM_HC_NULL]);
 	uint64_t unbound = stat_get(&s->evtchn_unbound_sends), pio = stat_get(&s->exits_pio_null);
 	uint64_t n;
+	bool resync = name[0] == '\0';
 	if (strcmp(name, "null_hypercall") == 0)
 		n = null_hc - b->prev_null_hc;
 	else if (strncmp(name, "evtchn_send", 11) == 0)
@@ -70,9 +80,14 @@ static double row_exits(struct bench_state *b, const char *name)
 	else if (strcmp(name, "pio_null") == 0)
 		n = pio - b->prev_pio_null;
 	else
-		n = total - b->prev_total - 1;
-	b->prev_total = total, b->prev_null_hc = null_hc;
-	b->prev_unbound = unbound, b->prev_pio_null = pio;
+		n = resync ? 0 : total - b->prev_total - 1;
+	if (resync || strcmp(name, "null_hypercall") == 0)
+		b->prev_null_hc = null_hc;
+	if (resync || strncmp(name, "evtchn_send", 11) == 0)
+		b->prev_unbound = unbound;
+	if (resync || strcmp(name, "pio_null") == 0)
+		b->prev_pio_null = pio;
+	b->prev_total = total;
 	return (double)n / ops_per_row(b);
 }
 
@@ -89,6 +104,9 @@ static void take_line(struct bench_state *b, const char *line)
 		row_exits(b, "");
 	} else if (strcmp(name, "tsc_khz") == 0) {
 		b->tsc_khz = v;
+		row_exits(b, "");
+	} else if (strcmp(name, "executed") == 0) {
+		b->executed = v;
 		row_exits(b, "");
 	} else if (b->nr_rows < BENCH_MAX_ROWS) {
 		struct bench_row *r = &b->rows[b->nr_rows++];
