@@ -274,7 +274,8 @@ static void run_cases(const struct bench_opts *o, struct blk_bench_result (*res)
 		for (int m = 0; m < BB_NR_MODES; m++) {
 			struct blk_bench_result *r = &res[i][m];
 			if (!selected(o, i, m)) {
-				snprintf(r->error, sizeof(r->error), "not selected");
+				r->skipped = true;
+				snprintf(r->error, sizeof(r->error), "not run (--case/--modes)");
 				continue;
 			}
 			drop_cache(o->image);

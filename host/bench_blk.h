@@ -24,6 +24,7 @@ struct blk_bench_case {
 
 struct blk_bench_result {
 	bool ok;
+	bool skipped;      /* left out by --case / --modes: not a failure */
 	char error[160];
 	uint32_t qd;       /* what actually ran */
 	uint64_t ops, bytes, elapsed_ns;

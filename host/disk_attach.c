@@ -139,9 +139,9 @@ static struct device *sync_dev_new(const struct disk_opt *o, int *rc)
 		*rc = -ENOMEM;
 		return NULL;
 	}
-	/* The vCPU does the I/O itself into arbitrary guest buffers: buffered
-	 * I/O, since guest buffers carry no alignment promise. */
-	*rc = blk_image_open(&d->img, o->path, o->read_only, false);
+	/* The vCPU does the I/O itself into the guest's buffer: direct when the
+	 * buffer meets the alignment, buffered otherwise (blk_image.c). */
+	*rc = blk_image_open(&d->img, o->path, o->read_only, o->direct);
 	if (*rc) {
 		free(d);
 		return NULL;

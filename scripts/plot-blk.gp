@@ -36,6 +36,7 @@ do for [fmt in "png svg"] {
 	     '' index 0 using 4 lc rgb "#ff7f0e", \
 	     '' index 0 using 5 lc rgb "#2ca02c"
 	set ylabel "VMM exits per request (log)"
+	set format y "%g"
 	set title "Exits to the VMM per request, inside the measured window"
 	plot datafile index 1 using 3:xtic(1) lc rgb "#d62728", \
 	     '' index 1 using 4 lc rgb "#ff7f0e", \
