@@ -50,7 +50,9 @@ struct bench_opts {
 	char guest[PATH_MAX];
 	char plot_script[PATH_MAX];
 	bool quick, no_plot;
-	uint64_t time_ms, warmup_ms;
+	uint64_t time_ms, warmup_ms; /* time_ms: all rounds together */
+	unsigned int rounds;
+	unsigned int round;          /* the one running (stats file names) */
 	char pv_opts[256];          /* appended to the pv disk's --disk spec */
 	bool pick_cases;            /* --case given: only those run */
 	bool want_case[NR_CASES];
@@ -157,12 +159,19 @@ static void finish_guest_result(struct guest_run *g, int status)
 	r->ok = true;
 }
 
+/* Each round gets its share of the measured time. */
+static uint64_t round_ms(const struct bench_opts *o)
+{
+	uint64_t ms = o->time_ms / o->rounds;
+	return ms < 100 ? 100 : ms;
+}
+
 static void guest_cmdline(char *buf, size_t n, const struct blk_bench_case *c,
 			  enum blk_bench_mode m, const struct bench_opts *o)
 {
 	snprintf(buf, n, "blkbench mode=%s rw=%s bs=%u qd=%u time_ms=%llu warmup_ms=%llu",
 		 blk_bench_mode_name(m), c->rw, c->bs, c->qd,
-		 (unsigned long long)o->time_ms, (unsigned long long)o->warmup_ms);
+		 (unsigned long long)round_ms(o), (unsigned long long)o->warmup_ms);
 }
 
 static void run_guest(const struct bench_opts *o, const struct blk_bench_case *c,
@@ -183,12 +192,12 @@ static void run_guest(const struct bench_opts *o, const struct blk_bench_case *c
 		return;
 	}
 	guest_cmdline(cmdline, sizeof(cmdline), c, m, o);
-	snprintf(stats_path, sizeof(stats_path), "%s/stats/%s-%s.json", o->out, c->name,
-		 blk_bench_mode_name(m));
+	snprintf(stats_path, sizeof(stats_path), "%s/stats/%s-%s-r%u.json", o->out, c->name,
+		 blk_bench_mode_name(m), o->round);
 	struct launch l = {
 		.guest = o->guest, .cmdline = cmdline, .mem_size = 64ull << 20,
 		.nr_vcpus = 1,
-		.timeout_s = (unsigned int)((o->time_ms + o->warmup_ms) / 1000 + 60),
+		.timeout_s = (unsigned int)((round_ms(o) + o->warmup_ms) / 1000 + 60),
 		.stats_json = o->out[0] ? stats_path : NULL,
 		.console = guest_console, .console_ctx = g,
 		.attach = guest_attach, .ctx = g,
@@ -207,7 +216,7 @@ static void run_host(const struct bench_opts *o, const struct blk_bench_case *c,
 	struct hostdirect_cfg cfg = {
 		.path = o->image, .write = strstr(c->rw, "write") != NULL,
 		.random = strncmp(c->rw, "rand", 4) == 0, .bs = c->bs, .qd = c->qd,
-		.warmup_ms = o->warmup_ms, .time_ms = o->time_ms, .seed = 1,
+		.warmup_ms = o->warmup_ms, .time_ms = round_ms(o), .seed = 1,
 	};
 	struct hostdirect_result hr;
 	if (hostdirect_run(&cfg, &hr, res->error, sizeof(res->error)))
@@ -246,16 +255,17 @@ static void derive(struct blk_bench_result *r)
 	r->kicks_per_req = (double)r->kicks / (double)r->ops;
 }
 
-static void progress(const struct blk_bench_case *c, enum blk_bench_mode m,
-		     const struct blk_bench_result *r, unsigned int n, unsigned int total)
+static void progress(const struct bench_opts *o, const struct blk_bench_case *c,
+		     enum blk_bench_mode m, const struct blk_bench_result *r,
+		     unsigned int n, unsigned int total)
 {
 	if (r->ok)
-		fprintf(stderr, "bench blk [%2u/%u] %-18s %-4s qd=%-2u %10.0f IOPS %9.2f MB/s  exits/req %.3f\n",
-			n, total, c->name, blk_bench_mode_name(m), r->qd, r->iops, r->mbps,
-			r->exits_per_req);
+		fprintf(stderr, "bench blk [%3u/%u] %-18s %-4s round %u/%u qd=%-2u %10.0f IOPS %9.2f MB/s  exits/req %.3f\n",
+			n, total, c->name, blk_bench_mode_name(m), o->round + 1, o->rounds,
+			r->qd, r->iops, r->mbps, r->exits_per_req);
 	else
-		fprintf(stderr, "bench blk [%2u/%u] %-18s %-4s FAILED: %s\n", n, total,
-			c->name, blk_bench_mode_name(m), r->error);
+		fprintf(stderr, "bench blk [%3u/%u] %-18s %-4s round %u/%u FAILED: %s\n", n, total,
+			c->name, blk_bench_mode_name(m), o->round + 1, o->rounds, r->error);
 }
 
 static bool selected(const struct bench_opts *o, unsigned int i, int m)
@@ -264,29 +274,79 @@ static bool selected(const struct bench_opts *o, unsigned int i, int m)
 	       (!o->mode_mask || (o->mode_mask & (1u << m)));
 }
 
-static void run_cases(const struct bench_opts *o, struct blk_bench_result (*res)[BB_NR_MODES])
+static void run_one(const struct bench_opts *o, unsigned int i, int m,
+		    struct blk_bench_result *r)
+{
+	drop_cache(o->image);
+	if (m == BB_HOST)
+		run_host(o, &cases[i], r);
+	else
+		run_guest(o, &cases[i], (enum blk_bench_mode)m, r);
+	derive(r);
+}
+
+/* The mode is reported by its median round (a failed round wins: a failure
+ * must show); every round's IOPS is kept beside it. */
+static void keep_median(struct blk_bench_result *out,
+			const struct blk_bench_result *rounds, unsigned int n)
+{
+	unsigned int idx[BLK_BENCH_MAX_ROUNDS] = { 0 };
+	for (unsigned int k = 0; k < n; k++) {
+		idx[k] = k;
+		for (unsigned int j = k; j > 0 && rounds[idx[j - 1]].iops > rounds[idx[j]].iops; j--) {
+			unsigned int t = idx[j];
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+		}
+	}
+	unsigned int pick = idx[n / 2];
+	for (unsigned int k = 0; k < n; k++)
+		if (!rounds[k].ok)
+			pick = k;
+	*out = rounds[pick];
+	out->nr_rounds = n;
+	for (unsigned int k = 0; k < n; k++)
+		out->round_iops[k] = rounds[k].ok ? rounds[k].iops : 0;
+}
+
+/*
+ * Every case runs its modes in rounds, the order rotated each round, so
+ * that the disk's drift over minutes (±10-20% on these virtual disks) falls
+ * on every mode alike instead of on whichever ran last.
+ */
+static void run_case(struct bench_opts *o, unsigned int i,
+		     struct blk_bench_result *res, unsigned int *n, unsigned int total)
+{
+	static struct blk_bench_result rounds[BB_NR_MODES][BLK_BENCH_MAX_ROUNDS];
+	memset(rounds, 0, sizeof(rounds));
+	for (o->round = 0; o->round < o->rounds; o->round++) {
+		for (int k = 0; k < BB_NR_MODES; k++) {
+			int m = (int)((o->round + (unsigned int)k) % BB_NR_MODES);
+			if (!selected(o, i, m))
+				continue;
+			run_one(o, i, m, &rounds[m][o->round]);
+			progress(o, &cases[i], (enum blk_bench_mode)m, &rounds[m][o->round],
+				 ++*n, total);
+		}
+	}
+	for (int m = 0; m < BB_NR_MODES; m++) {
+		if (!selected(o, i, m)) {
+			res[m].skipped = true;
+			snprintf(res[m].error, sizeof(res[m].error), "not run (--case/--modes)");
+			continue;
+		}
+		keep_median(&res[m], rounds[m], o->rounds);
+	}
+}
+
+static void run_cases(struct bench_opts *o, struct blk_bench_result (*res)[BB_NR_MODES])
 {
 	unsigned int n = 0, total = 0;
 	for (unsigned int i = 0; i < NR_CASES; i++)
 		for (int m = 0; m < BB_NR_MODES; m++)
-			total += selected(o, i, m);
-	for (unsigned int i = 0; i < NR_CASES; i++) {
-		for (int m = 0; m < BB_NR_MODES; m++) {
-			struct blk_bench_result *r = &res[i][m];
-			if (!selected(o, i, m)) {
-				r->skipped = true;
-				snprintf(r->error, sizeof(r->error), "not run (--case/--modes)");
-				continue;
-			}
-			drop_cache(o->image);
-			if (m == BB_HOST)
-				run_host(o, &cases[i], r);
-			else
-				run_guest(o, &cases[i], (enum blk_bench_mode)m, r);
-			derive(r);
-			progress(&cases[i], (enum blk_bench_mode)m, r, ++n, total);
-		}
-	}
+			total += selected(o, i, m) * o->rounds;
+	for (unsigned int i = 0; i < NR_CASES; i++)
+		run_case(o, i, res[i], &n, total);
 }
 
 /* ---- the image ------------------------------------------------------------------- */
@@ -374,6 +434,15 @@ static int opt_time(void *st, const char *arg)
 	return cli_parse_uint("--time-ms", arg, 10, 600000, &((struct bench_opts *)st)->time_ms);
 }
 
+static int opt_rounds(void *st, const char *arg)
+{
+	uint64_t n;
+	if (cli_parse_uint("--rounds", arg, 1, BLK_BENCH_MAX_ROUNDS, &n))
+		return -1;
+	((struct bench_opts *)st)->rounds = (unsigned int)n;
+	return 0;
+}
+
 static int opt_case(void *st, const char *arg)
 {
 	struct bench_opts *o = st;
@@ -416,7 +485,8 @@ static const struct cli_option blk_options[] = {
 	{"out", 'o', "DIR", "write DIR/blk.json, DIR/blk.dat, DIR/blk.png, DIR/blk.svg and per-run counters in DIR/stats/", opt_out},
 	{"image", 'i', "PATH", "use this raw image (its data is OVERWRITTEN by the write cases); default: a new temporary 256 MiB file, removed at the end", opt_image},
 	{"quick", 'q', NULL, "short runs (300 ms each, 64 MiB image): for CI, not for figures", opt_quick},
-	{"time-ms", 't', "MS", "measured time per run (default 2000; --quick 300)", opt_time},
+	{"time-ms", 't', "MS", "measured time per case and mode, split over the rounds (default 2000; --quick 300)", opt_time},
+	{"rounds", 'r', "N", "run each case's modes N times, interleaved, and report each mode's median round (default 3; --quick 1)", opt_rounds},
 	{"no-plot", 0, NULL, "do not run gnuplot", opt_no_plot},
 	{"guest", 'g', "PATH", "guest kernel (default: guest/pvkern.elf next to the pvkvm binary)", opt_guest},
 	{"case", 'c', "NAME", "run only this case (repeatable), e.g. randread-4k-qd32: for experiments, not for the table", opt_case},
@@ -448,6 +518,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	}
 	if (!o->time_ms)
 		o->time_ms = o->quick ? 300 : 2000;
+	if (!o->rounds)
+		o->rounds = o->quick ? 1 : 3;
 	o->warmup_ms = o->quick ? 50 : 200;
 	if (!o->guest[0] && bench_default_guest(o->guest, sizeof(o->guest))) {
 		fprintf(stderr, "pvkvm: cannot locate the default guest; use --guest PATH\n");
@@ -536,7 +608,8 @@ int bench_blk_main(int argc, char **argv)
 	run_cases(o, res);
 	struct blk_bench_report rep = {
 		.image = o->image, .image_bytes = file_size(o->image),
-		.image_created = created, .quick = o->quick, .time_ms = o->time_ms,
+		.image_created = created, .quick = o->quick, .time_ms = round_ms(o),
+		.rounds = o->rounds,
 		.warmup_ms = o->warmup_ms, .cases = cases, .nr_cases = NR_CASES, .res = res,
 	};
 	status = report(o, &rep) == 0 && all_ok(o, res) ? 0 : 1;

@@ -22,6 +22,8 @@ struct blk_bench_case {
 	uint32_t qd;      /* asked for; fv and sync run at 1 */
 };
 
+#define BLK_BENCH_MAX_ROUNDS 9u
+
 struct blk_bench_result {
 	bool ok;
 	bool skipped;      /* left out by --case / --modes: not a failure */
@@ -33,6 +35,9 @@ struct blk_bench_result {
 	uint64_t kicks;    /* guest event-channel sends (ioeventfd: in-kernel exits) */
 	uint64_t sleeps;   /* guest WAITs while waiting for completions */
 	double exits_per_req, kicks_per_req;
+	/* Every round's IOPS; the fields above are the median round's. */
+	unsigned int nr_rounds;
+	double round_iops[BLK_BENCH_MAX_ROUNDS];
 };
 
 struct blk_bench_report {
@@ -40,7 +45,8 @@ struct blk_bench_report {
 	uint64_t image_bytes;
 	bool image_created;
 	bool quick;
-	uint64_t time_ms, warmup_ms;
+	uint64_t time_ms, warmup_ms; /* per round */
+	unsigned int rounds;
 	const struct blk_bench_case *cases;
 	unsigned int nr_cases;
 	struct blk_bench_result (*res)[BB_NR_MODES]; /* [case][mode] */

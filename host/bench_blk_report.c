@@ -104,9 +104,11 @@ static void print_targets(const struct blk_bench_report *r, FILE *f)
 
 void blk_bench_print_table(const struct blk_bench_report *r, FILE *f)
 {
-	fprintf(f, "\npvkvm bench blk: image %s (%llu MiB%s), %llu ms per run after %llu ms warm-up%s\n",
+	fprintf(f, "\npvkvm bench blk: image %s (%llu MiB%s), %u interleaved round%s of %llu ms after %llu ms warm-up;\n"
+		   "  each mode shows its median round%s\n",
 		r->image, (unsigned long long)(r->image_bytes >> 20),
-		r->image_created ? ", created for this run" : "",
+		r->image_created ? ", created for this run" : "", r->rounds,
+		r->rounds == 1 ? "" : "s",
 		(unsigned long long)r->time_ms, (unsigned long long)r->warmup_ms,
 		r->quick ? " (--quick: not for figures)" : "");
 	fprintf(f, "  %-18s %-4s %3s %10s %9s %9s %9s %10s %10s\n", "case", "mode", "qd",
@@ -143,7 +145,10 @@ static void json_result(FILE *f, const struct blk_bench_result *r, enum blk_benc
 			(unsigned long long)r->exits, r->exits_per_req,
 			(unsigned long long)r->kicks, r->kicks_per_req,
 			(unsigned long long)r->sleeps);
-	fprintf(f, "}");
+	fprintf(f, ", \"round_iops\": [");
+	for (unsigned int k = 0; k < r->nr_rounds; k++)
+		fprintf(f, "%s%.1f", k ? ", " : "", r->round_iops[k]);
+	fprintf(f, "]}");
 }
 
 static void json_case(FILE *f, const struct blk_bench_case *c,
@@ -168,11 +173,11 @@ int blk_bench_write_json(const struct blk_bench_report *r, const char *path)
 	if (!f)
 		return -errno;
 	fprintf(f, "{\n  \"benchmark\": \"blk\",\n  \"image_bytes\": %llu,\n"
-		   "  \"image_created\": %s,\n  \"quick\": %s,\n  \"time_ms\": %llu,\n"
-		   "  \"warmup_ms\": %llu,\n  \"nproc\": %ld,\n"
+		   "  \"image_created\": %s,\n  \"quick\": %s,\n  \"rounds\": %u,\n"
+		   "  \"time_ms\": %llu,\n  \"warmup_ms\": %llu,\n  \"nproc\": %ld,\n"
 		   "  \"modes\": [\"host\", \"fv\", \"sync\", \"pv\"],\n  \"cases\": [\n",
 		(unsigned long long)r->image_bytes, r->image_created ? "true" : "false",
-		r->quick ? "true" : "false", (unsigned long long)r->time_ms,
+		r->quick ? "true" : "false", r->rounds, (unsigned long long)r->time_ms,
 		(unsigned long long)r->warmup_ms, sysconf(_SC_NPROCESSORS_ONLN));
 	for (unsigned int i = 0; i < r->nr_cases; i++)
 		json_case(f, &r->cases[i], r->res[i], i + 1 == r->nr_cases);
