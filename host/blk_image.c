@@ -130,15 +130,18 @@ static int sync_fd(const struct blk_image *img, const void *buf, uint64_t off,
 	return blk_image_direct_fits(img, off, &iov, 1) ? img->direct_fd : img->fd;
 }
 
-int blk_image_pread(const struct blk_image *img, void *buf, uint64_t sector,
-		    uint32_t nr_sectors)
+/* The whole transfer, across short reads/writes and signals; a transfer
+ * that makes no progress (end of file) is -EIO. */
+static int transfer_all(const struct blk_image *img, void *buf, uint64_t sector,
+			uint32_t nr_sectors, bool write)
 {
 	size_t left = (size_t)nr_sectors << PVKVM_BLKIF_SECTOR_SHIFT;
 	uint64_t off = sector_offset(sector);
 	uint8_t *p = buf;
 	int fd = sync_fd(img, buf, off, left);
 	while (left > 0) {
-		ssize_t n = pread(fd, p, left, (off_t)off);
+		ssize_t n = write ? pwrite(fd, p, left, (off_t)off)
+				  : pread(fd, p, left, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -152,28 +155,19 @@ int blk_image_pread(const struct blk_image *img, void *buf, uint64_t sector,
 	return 0;
 }
 
+int blk_image_pread(const struct blk_image *img, void *buf, uint64_t sector,
+		    uint32_t nr_sectors)
+{
+	return transfer_all(img, buf, sector, nr_sectors, false);
+}
+
 int blk_image_pwrite(const struct blk_image *img, const void *buf,
 		     uint64_t sector, uint32_t nr_sectors)
 {
 	if (img->read_only)
 		return -EROFS;
-	size_t left = (size_t)nr_sectors << PVKVM_BLKIF_SECTOR_SHIFT;
-	uint64_t off = sector_offset(sector);
-	const uint8_t *p = buf;
-	int fd = sync_fd(img, buf, off, left);
-	while (left > 0) {
-		ssize_t n = pwrite(fd, p, left, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		off += (uint64_t)n;
-		left -= (size_t)n;
-	}
-	return 0;
+	/* pwrite only reads the buffer: shedding const here is safe. */
+	return transfer_all(img, (void *)buf, sector, nr_sectors, true);
 }
 
 int blk_image_flush(const struct blk_image *img)
