@@ -72,14 +72,6 @@ struct guest_run {
 	struct blk_bench_result *res;
 };
 
-static uint64_t total_exits(const struct vm_stats *s)
-{
-	uint64_t n = 0;
-	for (unsigned int r = 0; r < STATS_EXIT_REASONS; r++)
-		n += stat_get(&s->exits[r]);
-	return n;
-}
-
 /* "key=value" fields of the guest's result line. */
 static void parse_result(struct guest_run *g, const char *line)
 {
@@ -107,10 +99,10 @@ static void parse_result(struct guest_run *g, const char *line)
 static void take_line(struct guest_run *g, const char *line)
 {
 	if (!strcmp(line, "blkbench: begin")) {
-		g->exits_begin = total_exits(&g->vm->stats);
+		g->exits_begin = stats_total_exits(&g->vm->stats);
 		g->begun = true;
 	} else if (!strcmp(line, "blkbench: end")) {
-		g->exits_end = total_exits(&g->vm->stats);
+		g->exits_end = stats_total_exits(&g->vm->stats);
 		g->ended = true;
 	} else if (!strncmp(line, "blkbench: mode=", 15)) {
 		parse_result(g, line);

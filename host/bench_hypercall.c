@@ -43,14 +43,6 @@ struct bench_state {
 	unsigned int timeout_s;
 };
 
-static uint64_t total_exits(const struct vm_stats *s)
-{
-	uint64_t n = 0;
-	for (unsigned int r = 0; r < STATS_EXIT_REASONS; r++)
-		n += stat_get(&s->exits[r]);
-	return n;
-}
-
 /* How often the guest ran each operation, warm-ups included: it says so
  * ("executed"); older guests ran iters/10 + 1 warm-ups before the timed ones. */
 static double ops_per_row(const struct bench_state *b)
@@ -69,7 +61,7 @@ static double ops_per_row(const struct bench_state *b)
 static double row_exits(struct bench_state *b, const char *name)
 {
 	const struct vm_stats *s = &b->vm->stats;
-	uint64_t total = total_exits(s), null_hc = stat_get(&s->hypercalls[PVKVM_HC_NULL]);
+	uint64_t total = stats_total_exits(s), null_hc = stat_get(&s->hypercalls[PVKVM_HC_NULL]);
 	uint64_t unbound = stat_get(&s->evtchn_unbound_sends), pio = stat_get(&s->exits_pio_null);
 	uint64_t n;
 	bool resync = name[0] == '\0';

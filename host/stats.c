@@ -68,7 +68,7 @@ static unsigned int vm_counters(const struct vm_stats *s, struct named *out)
 	return n;
 }
 
-static uint64_t total_exits(const struct vm_stats *s)
+uint64_t stats_total_exits(const struct vm_stats *s)
 {
 	uint64_t n = 0;
 	for (unsigned int r = 0; r < STATS_EXIT_REASONS; r++)
@@ -76,34 +76,63 @@ static uint64_t total_exits(const struct vm_stats *s)
 	return n;
 }
 
-static void print_exits(const struct vm_stats *s, FILE *f)
+/*
+ * A counter array whose entries take their names from a lookup (exit
+ * reasons, hypercall numbers). An entry without a name shows its index.
+ */
+struct counter_array {
+	const char *prefix; /* "exits", "hypercall" */
+	const atomic_uint_fast64_t *v;
+	unsigned int n;
+	const char *(*name)(void *ctx, unsigned int i);
+	void *ctx;
+};
+
+static const char *exit_name_at(void *ctx, unsigned int r)
 {
-	fprintf(f, "  %-32s %14llu\n", "exits",
-		(unsigned long long)total_exits(s));
-	for (unsigned int r = 0; r < STATS_EXIT_REASONS; r++) {
-		uint64_t v = stat_get(&s->exits[r]);
-		if (!v)
-			continue;
-		const char *n = stats_exit_name(r);
-		if (n)
-			fprintf(f, "  exits.%-26s %14llu\n", n, (unsigned long long)v);
-		else
-			fprintf(f, "  exits.%-26u %14llu\n", r, (unsigned long long)v);
-	}
+	(void)ctx;
+	return stats_exit_name(r);
 }
 
-static void print_hypercalls(const struct vm_stats *s, struct hcall_table *t,
-			     FILE *f)
+static const char *hcall_name_at(void *ctx, unsigned int nr)
 {
-	for (unsigned int nr = 0; nr < PVKVM_HYPERCALL_MAX; nr++) {
-		uint64_t v = stat_get(&s->hypercalls[nr]);
+	return ctx ? hcall_name(ctx, nr) : NULL;
+}
+
+static struct counter_array exit_array(const struct vm_stats *s)
+{
+	return (struct counter_array){ "exits", s->exits, STATS_EXIT_REASONS,
+				       exit_name_at, NULL };
+}
+
+static struct counter_array hcall_array(const struct vm_stats *s,
+					struct hcall_table *t)
+{
+	return (struct counter_array){ "hypercall", s->hypercalls,
+				       PVKVM_HYPERCALL_MAX, hcall_name_at, t };
+}
+
+static const char *array_label(const struct counter_array *a, unsigned int i,
+			       char *num, size_t len)
+{
+	const char *n = a->name(a->ctx, i);
+	if (n)
+		return n;
+	snprintf(num, len, "%u", i);
+	return num;
+}
+
+/* The table shows only what the run did: non-zero entries. */
+static void print_array(const struct counter_array *a, FILE *f)
+{
+	for (unsigned int i = 0; i < a->n; i++) {
+		uint64_t v = stat_get(&a->v[i]);
 		if (!v)
 			continue;
-		const char *n = t ? hcall_name(t, nr) : NULL;
-		if (n)
-			fprintf(f, "  hypercall.%-22s %14llu\n", n, (unsigned long long)v);
-		else
-			fprintf(f, "  hypercall.%-22u %14llu\n", nr, (unsigned long long)v);
+		char num[16], label[64];
+		snprintf(label, sizeof(label), "%s.%s", a->prefix,
+			 array_label(a, i, num, sizeof(num)));
+		fprintf(f, "  %-32s %14llu\n", label, (unsigned long long)v);
 	}
 }
 
@@ -111,13 +140,16 @@ void stats_print(const struct vm_stats *s, struct hcall_table *names, FILE *f)
 {
 	struct named list[16];
 	unsigned int n = vm_counters(s, list);
+	struct counter_array exits = exit_array(s), hcalls = hcall_array(s, names);
 	fprintf(f, "pvkvm statistics:\n");
-	print_exits(s, f);
+	fprintf(f, "  %-32s %14llu\n", "exits",
+		(unsigned long long)stats_total_exits(s));
+	print_array(&exits, f);
 	for (unsigned int i = 0; i < n; i++)
 		if (stat_get(list[i].c))
 			fprintf(f, "  %-32s %14llu\n", list[i].name,
 				(unsigned long long)stat_get(list[i].c));
-	print_hypercalls(s, names, f);
+	print_array(&hcalls, f);
 	for (const struct stats_group *g = s->groups; g; g = g->next)
 		for (unsigned int i = 0; i < g->nr; i++) {
 			char label[96];
@@ -144,40 +176,19 @@ static void json_string(FILE *f, const char *str)
 	fputc('"', f);
 }
 
-static void json_exits(const struct vm_stats *s, FILE *f)
+/* The file has every named entry, zero or not, and any unnamed one that
+ * counted something. */
+static void json_array(const struct counter_array *a, const char *key, FILE *f)
 {
-	fprintf(f, "  \"exits_total\": %llu,\n  \"exits\": {",
-		(unsigned long long)total_exits(s));
+	fprintf(f, "  \"%s\": {", key);
 	const char *sep = "";
-	for (unsigned int r = 0; r < STATS_EXIT_REASONS; r++) {
-		const char *n = stats_exit_name(r);
-		uint64_t v = stat_get(&s->exits[r]);
-		if (!n && !v)
+	for (unsigned int i = 0; i < a->n; i++) {
+		uint64_t v = stat_get(&a->v[i]);
+		if (!a->name(a->ctx, i) && !v)
 			continue;
 		char num[16];
-		snprintf(num, sizeof(num), "%u", r);
 		fprintf(f, "%s\n    ", sep);
-		json_string(f, n ? n : num);
-		fprintf(f, ": %llu", (unsigned long long)v);
-		sep = ",";
-	}
-	fprintf(f, "\n  },\n");
-}
-
-static void json_hypercalls(const struct vm_stats *s, struct hcall_table *t,
-			    FILE *f)
-{
-	fprintf(f, "  \"hypercalls\": {");
-	const char *sep = "";
-	for (unsigned int nr = 0; nr < PVKVM_HYPERCALL_MAX; nr++) {
-		const char *n = t ? hcall_name(t, nr) : NULL;
-		uint64_t v = stat_get(&s->hypercalls[nr]);
-		if (!n && !v)
-			continue;
-		char num[16];
-		snprintf(num, sizeof(num), "%u", nr);
-		fprintf(f, "%s\n    ", sep);
-		json_string(f, n ? n : num);
+		json_string(f, array_label(a, i, num, sizeof(num)));
 		fprintf(f, ": %llu", (unsigned long long)v);
 		sep = ",";
 	}
@@ -212,12 +223,15 @@ int stats_write_json(const struct vm_stats *s, struct hcall_table *names,
 		return -errno;
 	struct named list[16];
 	unsigned int n = vm_counters(s, list);
+	struct counter_array exits = exit_array(s), hcalls = hcall_array(s, names);
 	fprintf(f, "{\n");
-	json_exits(s, f);
+	fprintf(f, "  \"exits_total\": %llu,\n",
+		(unsigned long long)stats_total_exits(s));
+	json_array(&exits, "exits", f);
 	for (unsigned int i = 0; i < n; i++)
 		fprintf(f, "  \"%s\": %llu,\n", list[i].name,
 			(unsigned long long)stat_get(list[i].c));
-	json_hypercalls(s, names, f);
+	json_array(&hcalls, "hypercalls", f);
 	json_groups(s, f);
 	fprintf(f, "}\n");
 	int r = ferror(f) ? -EIO : 0;

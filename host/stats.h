@@ -64,6 +64,9 @@ struct hcall_table;
 /* The name of KVM exit reason r ("io", "shutdown"...), or NULL. */
 const char *stats_exit_name(unsigned int r);
 
+/* Every KVM_RUN return, whatever its reason. */
+uint64_t stats_total_exits(const struct vm_stats *s);
+
 void stats_register_group(struct vm_stats *s, struct stats_group *g);
 void stats_print(const struct vm_stats *s, struct hcall_table *names, FILE *f);
 /* 0 or -errno */
