@@ -134,25 +134,13 @@ static bool timeout_stops_a_spinning_guest(char *why, size_t len)
 			   why, len);
 }
 
-typedef bool (*scenario_fn)(char *why, size_t len);
-
-#include <criterion/criterion.h>
-
-static void check(scenario_fn fn)
-{
-	char why[512];
-	if (!tg_kvm_available())
-		cr_skip_test("/dev/kvm is not available");
-	cr_assert(fn(why, sizeof(why)), "%s", why);
-}
-
 TestSuite(cpl3, .timeout = 60);
-Test(cpl3, hypercall_round_trip) { check(hypercall_round_trip); }
-Test(cpl3, cpuid_and_start_info) { check(cpuid_and_start_info); }
-Test(cpl3, out_to_closed_port_is_gp) { check(out_to_closed_port_is_gp); }
-Test(cpl3, divide_by_zero_is_de) { check(divide_by_zero_is_de); }
-Test(cpl3, vmm_pages_are_supervisor_only) { check(vmm_pages_are_supervisor_only); }
-Test(cpl3, start_info_is_read_only) { check(start_info_is_read_only); }
-Test(cpl3, fault_port_from_cpl3_is_refused) { check(fault_port_from_cpl3_is_refused); }
-Test(cpl3, unclaimed_open_port_stops) { check(unclaimed_open_port_stops); }
-Test(cpl3, timeout_stops_a_spinning_guest) { check(timeout_stops_a_spinning_guest); }
+Test(cpl3, hypercall_round_trip) { tg_check(hypercall_round_trip); }
+Test(cpl3, cpuid_and_start_info) { tg_check(cpuid_and_start_info); }
+Test(cpl3, out_to_closed_port_is_gp) { tg_check(out_to_closed_port_is_gp); }
+Test(cpl3, divide_by_zero_is_de) { tg_check(divide_by_zero_is_de); }
+Test(cpl3, vmm_pages_are_supervisor_only) { tg_check(vmm_pages_are_supervisor_only); }
+Test(cpl3, start_info_is_read_only) { tg_check(start_info_is_read_only); }
+Test(cpl3, fault_port_from_cpl3_is_refused) { tg_check(fault_port_from_cpl3_is_refused); }
+Test(cpl3, unclaimed_open_port_stops) { tg_check(unclaimed_open_port_stops); }
+Test(cpl3, timeout_stops_a_spinning_guest) { tg_check(timeout_stops_a_spinning_guest); }

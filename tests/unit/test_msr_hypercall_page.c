@@ -60,17 +60,5 @@ static bool msr_write_without_enable_is_gp(char *why, size_t len)
 	return true;
 }
 
-typedef bool (*scenario_fn)(char *why, size_t len);
-
-#include <criterion/criterion.h>
-
-static void check(scenario_fn fn)
-{
-	char why[512];
-	if (!tg_kvm_available())
-		cr_skip_test("/dev/kvm is not available");
-	cr_assert(fn(why, sizeof(why)), "%s", why);
-}
-
-Test(msr_hypercall_page, msr_write_fills_the_page, .timeout = 120) { check(msr_write_fills_the_page); }
-Test(msr_hypercall_page, msr_write_without_enable_is_gp, .timeout = 120) { check(msr_write_without_enable_is_gp); }
+Test(msr_hypercall_page, msr_write_fills_the_page, .timeout = 120) { tg_check(msr_write_fills_the_page); }
+Test(msr_hypercall_page, msr_write_without_enable_is_gp, .timeout = 120) { tg_check(msr_write_without_enable_is_gp); }

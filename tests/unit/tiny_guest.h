@@ -7,6 +7,8 @@
 #ifndef PVKVM_TINY_GUEST_H
 #define PVKVM_TINY_GUEST_H
 
+#include <criterion/criterion.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +78,19 @@ static inline void tg_free(struct tg *g)
 {
 	vm_destroy(g->vm);
 	g->vm = NULL;
+}
+
+/* A scenario returns false with why filled in when the guest misbehaved. */
+typedef bool (*tg_scenario)(char *why, size_t len);
+
+/* Runs one scenario as a test: skipped without /dev/kvm, failed with its
+ * own explanation. */
+static inline void tg_check(tg_scenario fn)
+{
+	char why[512];
+	if (!tg_kvm_available())
+		cr_skip_test("/dev/kvm is not available");
+	cr_assert(fn(why, sizeof(why)), "%s", why);
 }
 
 #endif
