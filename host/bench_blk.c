@@ -64,8 +64,7 @@ struct bench_opts {
 struct guest_run {
 	struct vm *vm;
 	struct disk_set disks;
-	char line[LINE_MAX_BYTES];
-	size_t len;
+	struct bench_lines console;
 	uint64_t exits_begin, exits_end;
 	bool begun, ended, got_result;
 	char last_line[LINE_MAX_BYTES];
@@ -96,8 +95,10 @@ static void parse_result(struct guest_run *g, const char *line)
 	g->got_result = true;
 }
 
-static void take_line(struct guest_run *g, const char *line)
+/* One console line of the guest (a bench_line_fn). */
+static void take_line(void *ctx, const char *line)
 {
+	struct guest_run *g = ctx;
 	if (!strcmp(line, "blkbench: begin")) {
 		g->exits_begin = stats_total_exits(&g->vm->stats);
 		g->begun = true;
@@ -115,16 +116,7 @@ static void take_line(struct guest_run *g, const char *line)
 static void guest_console(void *ctx, const char *buf, size_t len)
 {
 	struct guest_run *g = ctx;
-	for (size_t i = 0; i < len; i++) {
-		if (buf[i] != '\n') {
-			if (g->len < LINE_MAX_BYTES - 1)
-				g->line[g->len++] = buf[i];
-			continue;
-		}
-		g->line[g->len] = '\0';
-		take_line(g, g->line);
-		g->len = 0;
-	}
+	bench_lines_feed(&g->console, buf, len, take_line, g);
 }
 
 static int guest_attach(struct vm *vm, void *ctx)

@@ -20,7 +20,6 @@
 #include "host/stats.h"
 
 #define BENCH_MAX_ROWS 16
-#define BENCH_LINE_MAX 256
 
 struct bench_row {
 	char name[48];
@@ -33,8 +32,7 @@ struct bench_state {
 	uint64_t iterations;
 	uint64_t executed; /* per operation, warm-ups included (0: unknown) */
 	uint64_t tsc_khz;
-	char line[BENCH_LINE_MAX];
-	size_t line_len;
+	struct bench_lines console;
 	struct bench_row rows[BENCH_MAX_ROWS];
 	unsigned int nr_rows;
 	/* Counters when the previous line arrived. */
@@ -83,8 +81,10 @@ static double row_exits(struct bench_state *b, const char *name)
 	return (double)n / ops_per_row(b);
 }
 
-static void take_line(struct bench_state *b, const char *line)
+/* One console line of the guest (a bench_line_fn). */
+static void take_line(void *ctx, const char *line)
 {
+	struct bench_state *b = ctx;
 	char name[48];
 	unsigned long long v;
 	if (sscanf(line, "hcbench: %47s %llu", name, &v) != 2) {
@@ -113,16 +113,7 @@ static void bench_console(void *ctx, const char *buf, size_t len)
 {
 	struct bench_state *b = ctx;
 	fwrite(buf, 1, len, stdout);
-	for (size_t i = 0; i < len; i++) {
-		if (buf[i] != '\n') {
-			if (b->line_len < BENCH_LINE_MAX - 1)
-				b->line[b->line_len++] = buf[i];
-			continue;
-		}
-		b->line[b->line_len] = '\0';
-		take_line(b, b->line);
-		b->line_len = 0;
-	}
+	bench_lines_feed(&b->console, buf, len, take_line, b);
 }
 
 static int bench_attach(struct vm *vm, void *ctx)
@@ -221,20 +212,6 @@ static const char bench_usage[] =
 	"Runs the guest kernel's hcbench program and prints guest cycles per\n"
 	"null hypercall, event-channel send (ioeventfd), `out` to the null port\n"
 	"and cpuid, with ratios to the plain `out` and userspace exits per op.\n";
-
-int bench_default_guest(char *buf, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return -1;
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	return snprintf(buf, len, "%s/guest/pvkern.elf", self) < (int)len ? 0 : -1;
-}
 
 int bench_hypercall_main(int argc, char **argv)
 {
