@@ -19,6 +19,8 @@ WARN := -Wall -Wextra -Werror
 HOST_CFLAGS := -std=gnu11 -g -O2 $(WARN) -I. -D_GNU_SOURCE -pthread -MMD -MP
 HOST_LDLIBS := -lurcu -laio -lpthread
 TEST_LDLIBS := -lcriterion
+# libpvkvm is linked whole: its modules register from constructors.
+whole_lib = -Wl,--whole-archive $(1) -Wl,--no-whole-archive
 
 # Sanitizer variants of the host library and unit tests. Each builds into its
 # own tree so objects never mix.
@@ -79,7 +81,7 @@ $$($(1)_LIB): $$($(1)_LIB_OBJS)
 $$($(1)_DIR)/tests/unit/%: tests/unit/%.c $$($(1)_LIB) $$(filter %.o,$$(VARIANT_TEST_LIBS_$(1))) | $$(DEPS_STAMP)
 	@mkdir -p $$(dir $$@)
 	@echo "  TEST[$(1)] $$<"
-	$$(Q)$$(CC) $$(VARIANT_TEST_CFLAGS_$(1)) $$($(1)_CFLAGS) $$< -o $$@ $$($(1)_LIB) $$(VARIANT_TEST_LIBS_$(1)) $$(HOST_LDLIBS)
+	$$(Q)$$(CC) $$(VARIANT_TEST_CFLAGS_$(1)) $$($(1)_CFLAGS) $$< -o $$@ $$(call whole_lib,$$($(1)_LIB)) $$(VARIANT_TEST_LIBS_$(1)) $$(HOST_LDLIBS)
 
 -include $$($(1)_LIB_OBJS:.o=.d) $$($(1)_TEST_BINS:=.d)
 endef
