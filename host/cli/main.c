@@ -9,6 +9,7 @@
 
 #include "host/bench/bench.h"
 #include "host/bench/bench_blk.h"
+#include "host/bench/bench_meta.h"
 #include "host/util/cli.h"
 #include "host/block/disk_attach.h"
 #include "host/core/launch.h"
@@ -205,6 +206,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	bench_meta_set_argv(argc, argv); /* every results JSON names its command */
 	if (argc < 2) {
 		usage(stderr);
 		return PVKVM_EXIT_USAGE;
