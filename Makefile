@@ -110,7 +110,8 @@ check: all $(tsan_TEST_BINS) $(asan_TEST_BINS)
 		--group unit $(plain_TEST_BINS) \
 		--group tsan $(tsan_TEST_BINS) \
 		--group asan $(asan_TEST_BINS) \
-		--group e2e $(E2E_TESTS) $(CHECK_SCRIPTS)
+		--group e2e $(E2E_TESTS) $(CHECK_SCRIPTS) \
+		--group e2e-hidden-cpuid --env PVKVM_HIDE_CPUID=1 $(E2E_HIDDEN_CPUID_TESTS)
 
 check-unit: all
 	$(Q)$(RUN_TESTS) --group unit $(plain_TEST_BINS)

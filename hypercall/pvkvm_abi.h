@@ -246,6 +246,11 @@ struct pvkvm_start_info {
 	char cmdline[PVKVM_CMDLINE_MAX]; /* NUL-terminated */
 };
 #define PVKVM_SIF_STATS (1u << 0) /* the VMM counts and prints exits */
+/* Discovery (docs/abi.md, "Discovery"): what the VMM's probe at VM start
+ * found about CPUID at CPL3, and whether it withholds its CPUID leaves. */
+#define PVKVM_SIF_CPUID_CPL3 (1u << 1)       /* pvkvm's leaves are visible at CPL3 */
+#define PVKVM_SIF_CPUID_CPL3_EXITS (1u << 2) /* CPUID at CPL3 exits to this KVM */
+#define PVKVM_SIF_CPUID_HIDDEN (1u << 3)     /* leaves withheld (--hide-cpuid) */
 PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_start_info) == 1104, "start_info size");
 PVKVM_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_start_info, cmdline) == 80,
 		    "start_info cmdline offset");
