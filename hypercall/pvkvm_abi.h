@@ -320,9 +320,14 @@ PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_time) == 32, "pvkvm_time size");
 #define PVKVM_GTF_READING 0x0008u  /* set by the backend while it reads */
 #define PVKVM_GTF_WRITING 0x0010u  /* set by the backend while it writes */
 
+/* The grantee: the VMM's backends. An entry naming any other domid is
+ * refused by every backend (-PVKVM_EPERM); other values are reserved for
+ * guest-to-guest grants. */
+#define PVKVM_GRANT_DOMID_HOST 0u
+
 struct pvkvm_grant_entry {
 	uint16_t flags;  /* PVKVM_GTF_* */
-	uint16_t domid;  /* 0: the host; reserved for guest-to-guest grants */
+	uint16_t domid;  /* the grantee: PVKVM_GRANT_DOMID_HOST */
 	uint32_t frame;  /* guest page frame number (gpa >> 12) */
 };
 PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_grant_entry) == 8, "grant entry size");
