@@ -188,3 +188,64 @@ Test(discovery, evtchn_guest_sends_counts_every_send)
 	free(r);
 	cr_expect_gt(same_sends_every_run("selftest", NULL), 0, "selftest sends");
 }
+
+/* --- pvkvm platform ------------------------------------------------------- */
+
+#define PLATFORM(...) \
+	run_argv((char *const[]){ PVKVM, "platform", __VA_ARGS__, NULL }, LIMIT_S)
+
+Test(discovery, platform_table_json_and_summary)
+{
+	static const char *const keys[] = {
+		"\"vendor\": ", "\"host_kernel\": ", "\"nested\": ", "\"nested_evidence\": [",
+		"\"sse_ud_without_osfxsr\": ", "\"insn_cpl0\": ", "\"insn_cpl3\": ",
+		"\"pio_exit_cpl3\": ", "\"ioeventfd_cpl3\": ", "\"mmio_exit_cpl3\": ",
+		"\"first_touch_page\": ",
+	};
+	struct run *t = PLATFORM("--help");
+
+	cr_expect_eq(t->status, 0);
+	free(t);
+	t = run_argv((char *const[]){ PVKVM, "platform", NULL }, LIMIT_S);
+	cr_expect_eq(t->status, 0, "platform exited %d:\n%s", t->status, t->out);
+	cr_expect(strstr(t->out, "CPUID 0x40000000") && strstr(t->out, "PIO exit to userspace") &&
+			  strstr(t->out, "first write to a 4 KiB page"),
+		  "the table lacks rows:\n%s", t->out);
+	free(t);
+
+	struct run *j = PLATFORM("--json");
+
+	cr_expect_eq(j->status, 0, "platform --json exited %d", j->status);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		cr_expect(strstr(j->out, keys[i]), "no %s in:\n%s", keys[i], j->out);
+	cr_expect(strstr(j->out, "\"cpl0\": {\"reaches\": \"this-kvm\""),
+		  "CPUID at CPL0 must always reach this KVM:\n%s", j->out);
+	cr_expect(j->secs < 10, "platform took %.1f s", j->secs);
+	free(j);
+
+	struct run *s = PLATFORM("--summary");
+
+	cr_expect(s->status == 0 && strncmp(s->out, "platform: ", 10) == 0 &&
+			  strchr(s->out, '\n') == s->out + strlen(s->out) - 1,
+		  "not one 'platform: ' line:\n%s", s->out);
+	free(s);
+}
+
+/* The VMM's start probe and `pvkvm platform` must agree on CPUID at CPL3. */
+Test(discovery, platform_agrees_with_start_info)
+{
+	char *json = temp_json();
+	struct run *r = run_with_stats(NULL, "hcbench", "9", json);
+	unsigned long long flags = flags_of(json);
+	struct run *p = PLATFORM("--json");
+	const char *want = flags & PVKVM_SIF_CPUID_CPL3_EXITS
+				   ? "\"cpl3\": {\"reaches\": \"this-kvm\""
+				   : "\"cpl3\": {\"reaches\": \"outer\"";
+
+	cr_expect(strstr(p->out, want), "start-info flags 0x%llx, platform says:\n%s", flags,
+		  p->out);
+	unlink(json);
+	free(json);
+	free(r);
+	free(p);
+}
