@@ -171,3 +171,58 @@ Test(segments, a_hypercall_cannot_write_text_either)
 	cr_expect_eq(o.status, (-PVKVM_EFAULT) & 0xff, "TIME into text: exit %d (%s)",
 		     o.status, o.msg);
 }
+
+/* ---- the ports a CPL3 guest can reach: one list (docs/abi.md section 2) ----- */
+
+/* 0xe5, the null port: any in or out, answered without dispatch (an in
+ * reads 0). */
+Test(ports, null_port_e5_answers_in_and_out)
+{
+	static const uint8_t code[] = {
+		0xb0, 0x55, 0xe6, 0xe5,  /* mov $0x55,%al; out %al,$0xe5 */
+		0xb8, LE32(0x77),        /* mov $0x77,%eax */
+		0xe5, 0xe5,              /* in $0xe5,%eax: 0 */
+		SHUTDOWN_RAX};
+	struct outcome o = run_image(code, sizeof(code));
+	cr_expect_eq(o.status, 0, "exit %d (%s)", o.status, o.msg);
+}
+
+/* 0xe7 and 0xe9-0xeb are open only because the 4-byte outs at 0xe4 and 0xe8
+ * touch them; on their own they stop the guest (121), as does a hypercall
+ * port used with the wrong width. */
+static void expect_broken(const uint8_t *code, size_t len, const char *what)
+{
+	struct outcome o = run_image(code, len);
+	cr_expect_eq(o.status, PVKVM_EXIT_GUEST_BROKEN, "%s: exit %d (%s)", what, o.status, o.msg);
+}
+
+Test(ports, e7_e9_ea_eb_alone_stop_the_guest)
+{
+	static const uint8_t e7[] = {0xe6, 0xe7, 0x31, 0xc0, SHUTDOWN_RAX};
+	static const uint8_t e9[] = {0xe6, 0xe9, 0x31, 0xc0, SHUTDOWN_RAX};
+	static const uint8_t ea[] = {0xe6, 0xea, 0x31, 0xc0, SHUTDOWN_RAX};
+	static const uint8_t eb[] = {0xe4, 0xeb, 0x31, 0xc0, SHUTDOWN_RAX};
+	static const uint8_t e4_byte[] = {0xe6, 0xe4, 0x31, 0xc0, SHUTDOWN_RAX};
+	static const uint8_t e8_in[] = {0xe5, 0xe8, 0x31, 0xc0, SHUTDOWN_RAX};
+	expect_broken(e7, sizeof(e7), "out to 0xe7");
+	expect_broken(e9, sizeof(e9), "out to 0xe9");
+	expect_broken(ea, sizeof(ea), "out to 0xea");
+	expect_broken(eb, sizeof(eb), "in from 0xeb");
+	expect_broken(e4_byte, sizeof(e4_byte), "a 1-byte out to 0xe4");
+	expect_broken(e8_in, sizeof(e8_in), "an in from 0xe8");
+}
+
+/* Outside 0xe4-0xeb (and the ports of an attached emulated device) the TSS
+ * bitmap is closed: #GP, exit 141. */
+Test(ports, ports_outside_e4_eb_raise_gp)
+{
+	static const uint8_t e3[] = {0xe6, 0xe3, 0x31, 0xc0, SHUTDOWN_RAX};
+	static const uint8_t ec[] = {0xe6, 0xec, 0x31, 0xc0, SHUTDOWN_RAX};
+	static const uint8_t e9_word[] = {0x66, 0xe7, 0xeb, 0x31, 0xc0, SHUTDOWN_RAX}; /* 0xeb-0xec */
+	struct outcome o = run_image(e3, sizeof(e3));
+	cr_expect_eq(o.status, PVKVM_EXIT_FAULT_BASE + 13, "0xe3: exit %d (%s)", o.status, o.msg);
+	o = run_image(ec, sizeof(ec));
+	cr_expect_eq(o.status, PVKVM_EXIT_FAULT_BASE + 13, "0xec: exit %d (%s)", o.status, o.msg);
+	o = run_image(e9_word, sizeof(e9_word));
+	cr_expect_eq(o.status, PVKVM_EXIT_FAULT_BASE + 13, "0xeb-0xec: exit %d (%s)", o.status, o.msg);
+}
