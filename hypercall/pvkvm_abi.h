@@ -169,8 +169,14 @@ enum pvkvm_hypercall {
 	/* First number a device may register at run time (e.g. blk sync I/O). */
 	PVKVM_HC_DEVICE_BASE = 32,
 	PVKVM_HC_BLK_SYNC = 32,
+	/* mode=sync network (hypercall/pvkvm_netif.h, docs/net.md):
+	 * (gpa frame, len, nic = 0) -> 0 or -PVKVM_E* */
+	PVKVM_HC_NET_SYNC_TX = 33,
+	/* (gpa buf, buf_len, nic = 0) -> frame length, -PVKVM_EAGAIN (none
+	 * queued) or -PVKVM_E* */
+	PVKVM_HC_NET_SYNC_RX = 34,
 
-	PVKVM_HC_COUNT = 33
+	PVKVM_HC_COUNT = 35
 };
 PVKVM_STATIC_ASSERT(PVKVM_HC_COUNT <= PVKVM_HYPERCALL_MAX, "stubs fit a page");
 
