@@ -9,6 +9,7 @@
 
 #include "host/bench/bench.h"
 #include "host/bench/bench_blk.h"
+#include "host/bench/bench_all.h"
 #include "host/bench/bench_meta.h"
 #include "host/util/cli.h"
 #include "host/block/disk_attach.h"
@@ -200,6 +201,14 @@ static int dispatch(const struct subcommand *cmds, int argc, char **argv,
 	return PVKVM_EXIT_USAGE;
 }
 
+static bool bench_exists(const char *name)
+{
+	for (const struct subcommand *c = bench_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return true;
+	return false;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
 	/* scripts/bench.sh asks which benchmarks exist: one name per line. */
@@ -208,10 +217,14 @@ static int cmd_bench(int argc, char **argv)
 			printf("%s\n", c->name);
 		return 0;
 	}
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		printf("usage: pvkvm bench BENCHMARK [options]\n\nbenchmarks:\n");
-		list_subcommands(stdout, bench_commands);
-		return argc < 2 ? PVKVM_EXIT_USAGE : 0;
+	/* No benchmark named: the whole matrix (options only). */
+	if (argc < 2 || argv[1][0] == '-') {
+		int r = bench_all_main(argc, argv, bench_exists);
+		if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+			printf("\nbenchmarks (pvkvm bench BENCHMARK --help):\n");
+			list_subcommands(stdout, bench_commands);
+		}
+		return r;
 	}
 	return dispatch(bench_commands, argc - 1, argv + 1, "benchmark");
 }
