@@ -303,6 +303,11 @@ static int install_image(struct vm *vm, struct elf_image *img, const void *file,
 		return errmsg(-EFAULT, err, errlen, "cannot copy the image into guest RAM");
 	if (img->hypercall_page && hypercall_page_install(&vm->mem, img->hypercall_page))
 		return errmsg(-EFAULT, err, errlen, "cannot fill the hypercall page");
+	/* The guest's MMU and every hypercall check see the segments' rights. */
+	if (elf_apply_access(img, &vm->mem, PVKVM_GUEST_LOAD_MIN) ||
+	    cpl3_build_page_tables(&vm->mem))
+		return errmsg(-EINVAL, err, errlen, "cannot map the image with its segments' permissions (more than %u 2 MiB regions mix them)",
+			       CPL3_PT_POOL_PAGES);
 	vm->entry = img->entry;
 	vm->start_info->free_start = img->image_end;
 	vm->start_info->hypercall_page_gpa = img->hypercall_page;
@@ -320,7 +325,7 @@ int vm_load_elf(struct vm *vm, const char *path, char *err, size_t errlen)
 	char why[200];
 	/* Parse against all of RAM first, so a too-small --mem gets its own
 	 * message instead of "segment outside the load area". */
-	struct elf_limits lim = {PVKVM_GUEST_LOAD_MIN, CPL3_MAX_MEM};
+	struct elf_limits lim = {PVKVM_GUEST_LOAD_MIN, CPL3_MAX_MEM, vm->mem.size};
 	if (!img)
 		r = errmsg(-ENOMEM, err, errlen, "out of memory");
 	else if (elf_parse(file, len, &lim, img, why, sizeof(why)))
