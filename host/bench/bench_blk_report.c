@@ -179,7 +179,7 @@ int blk_bench_write_json(const struct blk_bench_report *r, const char *path)
 	fprintf(f, ",\n  \"benchmark\": \"blk\",\n  \"image_bytes\": %llu,\n"
 		   "  \"image_created\": %s,\n  \"quick\": %s,\n  \"rounds\": %u,\n"
 		   "  \"time_ms\": %llu,\n  \"warmup_ms\": %llu,\n  \"nproc\": %ld,\n"
-		   "  \"modes\": [\"host\", \"fv\", \"sync\", \"pv\"],\n  \"cases\": [\n",
+		   "  \"modes\": [\"host\", \"fv\", \"sync\", \"pv\"],\n",
 		(unsigned long long)r->image_bytes, r->image_created ? "true" : "false",
 		r->quick ? "true" : "false", r->rounds, (unsigned long long)r->time_ms,
 		(unsigned long long)r->warmup_ms, sysconf(_SC_NPROCESSORS_ONLN));
@@ -188,6 +188,7 @@ int blk_bench_write_json(const struct blk_bench_report *r, const char *path)
 		platform_write_json(r->platform, f, "  ");
 		fprintf(f, ",\n");
 	}
+	fprintf(f, "  \"cases\": [\n");
 	for (unsigned int i = 0; i < r->nr_cases; i++)
 		json_case(f, &r->cases[i], r->res[i], i + 1 == r->nr_cases);
 	fprintf(f, "  ]\n}\n");
