@@ -59,6 +59,10 @@ PVKVM_RING_STATIC_ASSERT(sizeof(struct pvkvm_ring_hdr) == PVKVM_RING_HDR_SIZE,
 enum pvkvm_ring_notify {
 	PVKVM_RING_SUPPRESS = 0, /* notify only when the peer asked (event index) */
 	PVKVM_RING_ALWAYS = 1,   /* notify on every push that published something */
+	/* The peer busy-polls and never sleeps: publish with a release store
+	 * only, never read its event index (no full barrier), never notify.
+	 * A peer that does sleep on such a ring may never be woken. */
+	PVKVM_RING_PEER_POLLS = 2,
 };
 
 /* ---------------------------------------------------------------------------
@@ -101,17 +105,26 @@ static inline void pvkvm_ring_hdr_init(struct pvkvm_ring_hdr *h)
 }
 
 /*
- * Publish a producer index and decide whether to notify.
+ * Publish a producer index and decide whether to notify. *published is the
+ * producer's private copy of what it last published, so the shared index is
+ * only ever written here, never read back (a read would pull the line back
+ * from the consumer that is polling it).
  * The full store->load ordering is what makes this race-free: either the
  * consumer's later re-check sees new_prod, or we see its new event index.
  */
 static inline bool pvkvm_ring_publish(uint32_t *prod, const uint32_t *event,
-				      uint32_t new_prod, enum pvkvm_ring_notify mode)
+				      uint32_t *published, uint32_t new_prod,
+				      enum pvkvm_ring_notify mode)
 {
-	uint32_t old = PVKVM_RING_LOAD(prod);
+	uint32_t old = *published;
 
 	if (old == new_prod)
 		return false;
+	*published = new_prod;
+	if (mode == PVKVM_RING_PEER_POLLS) {
+		PVKVM_RING_STORE_RELEASE(prod, new_prod);
+		return false;
+	}
 	PVKVM_RING_STORE_SYNC(prod, new_prod);
 	if (mode == PVKVM_RING_ALWAYS)
 		return true;
@@ -164,6 +177,18 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 	return ready;
 }
 
+#ifdef RING_EXP_NOCACHE
+#define PVKVM_RING_REFRESH_(cons, seen) 1
+#else
+#define PVKVM_RING_REFRESH_(cons, seen) ((cons) == (seen))
+#endif
+#ifdef RING_EXP_PLAINCOPY
+#define PVKVM_RING_COPY_ONCE_(dst, src) (*(dst) = *(src))
+#else
+#define PVKVM_RING_COPY_ONCE_(dst, src) \
+	(*(dst) = *(const volatile __typeof__(*(src)) *)(src))
+#endif
+
 /* ---------------------------------------------------------------------------
  * PVKVM_RING_DEFINE(name, req_type, rsp_type)
  *
@@ -193,6 +218,8 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 		uint32_t nr_slots;                                             \
 		uint32_t req_prod_pvt; /* next request slot to fill */         \
 		uint32_t rsp_cons;     /* next response to take */             \
+		uint32_t req_prod_pub; /* req_prod as we last published it */  \
+		uint32_t rsp_prod_seen; /* rsp_prod as last read and checked */ \
 		bool broken;                                                   \
 		enum pvkvm_ring_notify mode;                                   \
 	};                                                                     \
@@ -201,6 +228,8 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 		uint32_t nr_slots;                                             \
 		uint32_t rsp_prod_pvt; /* next response slot to fill */        \
 		uint32_t req_cons;     /* next request to take */              \
+		uint32_t rsp_prod_pub; /* rsp_prod as we last published it */  \
+		uint32_t req_prod_seen; /* req_prod as last read and checked */ \
 		bool broken;                                                   \
 		enum pvkvm_ring_notify mode;                                   \
 	};                                                                     \
@@ -236,6 +265,8 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 		f->nr_slots = nr;                                              \
 		f->req_prod_pvt = PVKVM_RING_LOAD(&s->hdr.req_prod);           \
 		f->rsp_cons = PVKVM_RING_LOAD(&s->hdr.rsp_prod);               \
+		f->req_prod_pub = f->req_prod_pvt;                             \
+		f->rsp_prod_seen = f->rsp_cons;                                \
 		f->broken = (uint32_t)(f->req_prod_pvt - f->rsp_cons) > nr;    \
 		f->mode = PVKVM_RING_SUPPRESS;                                 \
 		return 0;                                                      \
@@ -259,24 +290,29 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 			return false;                                          \
 		return pvkvm_ring_publish(&f->sring->hdr.req_prod,             \
 					  &f->sring->hdr.req_event,            \
-					  f->req_prod_pvt, f->mode);           \
+					  &f->req_prod_pub, f->req_prod_pvt,   \
+					  f->mode);                            \
 	}                                                                      \
 	static inline int name##_front_take_rsp(struct name##_front *f,        \
 						rsp_type *out)                 \
 	{                                                                      \
-		int64_t ready;                                                 \
 		if (f->broken)                                                 \
 			return -1;                                             \
-		ready = pvkvm_ring_rsps_ready(                                 \
-			PVKVM_RING_LOAD_ACQUIRE(&f->sring->hdr.rsp_prod),      \
-			f->rsp_cons, f->req_prod_pvt, f->nr_slots);            \
-		if (ready < 0) {                                               \
-			f->broken = true;                                      \
-			return -1;                                             \
+		if (PVKVM_RING_REFRESH_(f->rsp_cons, f->rsp_prod_seen)) {      \
+			uint32_t prod =                                        \
+				PVKVM_RING_LOAD_ACQUIRE(&f->sring->hdr.rsp_prod); \
+			int64_t ready = pvkvm_ring_rsps_ready(                 \
+				prod, f->rsp_cons, f->req_prod_pvt, f->nr_slots); \
+			if (ready < 0) {                                       \
+				f->broken = true;                              \
+				return -1;                                     \
+			}                                                      \
+			if (ready == 0)                                        \
+				return 0;                                      \
+			f->rsp_prod_seen = prod;                               \
 		}                                                              \
-		if (ready == 0)                                                \
-			return 0;                                              \
-		*out = name##_slot_at_(f->sring, f->nr_slots, f->rsp_cons)->rsp; \
+		PVKVM_RING_COPY_ONCE_(out, &name##_slot_at_(f->sring, f->nr_slots, \
+						      f->rsp_cons)->rsp);      \
 		f->rsp_cons++;                                                 \
 		return 1;                                                      \
 	}                                                                      \
@@ -302,6 +338,8 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 		b->nr_slots = nr;                                              \
 		b->rsp_prod_pvt = PVKVM_RING_LOAD(&s->hdr.rsp_prod);           \
 		b->req_cons = b->rsp_prod_pvt;                                 \
+		b->rsp_prod_pub = b->rsp_prod_pvt;                             \
+		b->req_prod_seen = b->req_cons;                                \
 		b->broken = false;                                             \
 		b->mode = PVKVM_RING_SUPPRESS;                                 \
 		return 0;                                                      \
@@ -309,21 +347,23 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 	static inline int name##_back_take_req(struct name##_back *b,          \
 					       req_type *out)                  \
 	{                                                                      \
-		int64_t ready;                                                 \
 		if (b->broken)                                                 \
 			return -1;                                             \
-		ready = pvkvm_ring_reqs_ready(                                 \
-			PVKVM_RING_LOAD_ACQUIRE(&b->sring->hdr.req_prod),      \
-			b->req_cons, b->rsp_prod_pvt, b->nr_slots);            \
-		if (ready < 0) {                                               \
-			b->broken = true;                                      \
-			return -1;                                             \
+		if (PVKVM_RING_REFRESH_(b->req_cons, b->req_prod_seen)) {      \
+			uint32_t prod =                                        \
+				PVKVM_RING_LOAD_ACQUIRE(&b->sring->hdr.req_prod); \
+			int64_t ready = pvkvm_ring_reqs_ready(                 \
+				prod, b->req_cons, b->rsp_prod_pvt, b->nr_slots); \
+			if (ready < 0) {                                       \
+				b->broken = true;                              \
+				return -1;                                     \
+			}                                                      \
+			if (ready == 0)                                        \
+				return 0;                                      \
+			b->req_prod_seen = prod;                               \
 		}                                                              \
-		/* No response slot left for another request: wait. */        \
-		if (ready == 0 ||                                              \
-		    (uint32_t)(b->req_cons - b->rsp_prod_pvt) >= b->nr_slots)  \
-			return 0;                                              \
-		*out = name##_slot_at_(b->sring, b->nr_slots, b->req_cons)->req; \
+		PVKVM_RING_COPY_ONCE_(out, &name##_slot_at_(b->sring, b->nr_slots, \
+						      b->req_cons)->req);      \
 		b->req_cons++;                                                 \
 		return 1;                                                      \
 	}                                                                      \
@@ -341,7 +381,8 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 			return false;                                          \
 		return pvkvm_ring_publish(&b->sring->hdr.rsp_prod,             \
 					  &b->sring->hdr.rsp_event,            \
-					  b->rsp_prod_pvt, b->mode);           \
+					  &b->rsp_prod_pub, b->rsp_prod_pvt,   \
+					  b->mode);                            \
 	}                                                                      \
 	static inline bool name##_back_final_check_reqs(struct name##_back *b) \
 	{                                                                      \

@@ -57,6 +57,8 @@ struct duo_cfg {
 			       0 = only once nothing more can be queued */
 	uint32_t start;     /* initial value of all four indices */
 	double timeout_s;   /* watchdog: 0 = none */
+	bool pin;           /* pin the threads to front_cpu and back_cpu */
+	int front_cpu, back_cpu;
 };
 
 struct duo_result {
@@ -125,6 +127,18 @@ static inline void duo_sleep(int evt)
 		;
 }
 
+/* Pins the calling thread to one CPU, if the configuration says so. */
+static inline void duo_pin(const struct duo_cfg *cfg, int cpu)
+{
+	cpu_set_t set;
+
+	if (!cfg->pin)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 static inline double duo_now(void)
 {
 	struct timespec ts;
@@ -189,6 +203,7 @@ static inline void *duo_front_main(void *arg)
 	uint64_t sent = 0, got = 0;
 	uint32_t idle = 0;
 
+	duo_pin(&d->cfg, d->cfg.front_cpu);
 	while (got < d->cfg.count && !atomic_load(&d->stop)) {
 		bool busy = duo_front_send(d, &sent);
 
@@ -253,6 +268,7 @@ static inline void *duo_back_main(void *arg)
 	uint64_t taken = 0;
 	uint32_t idle = 0;
 
+	duo_pin(&d->cfg, d->cfg.back_cpu);
 	while (taken < d->cfg.count && !atomic_load(&d->stop)) {
 		if (duo_back_serve(d, &taken)) {
 			idle = 0;
