@@ -24,6 +24,8 @@ struct bench_opts {
 	bool json;
 	int repeat;
 	int front_cpu, back_cpu; /* -1: not pinned */
+	bool rsp_wake_half;
+	bool single;
 	int modes; /* bit 0: suppress, bit 1: always, bit 2: peer-polls */
 };
 
@@ -50,6 +52,11 @@ static void usage(FILE *to)
 		"                 --poll only: pushes never read the event index, so skip\n"
 		"                 the full barrier, and never notify)\n"
 		"  --repeat N     runs per configuration, best kept (default 3)\n"
+		"  --rsp-wake W   when the frontend sleeps, wake it at the next response\n"
+		"                 (next, default) or once half of those in flight are\n"
+		"                 answered (half: front_final_check_rsps_batch)\n"
+		"  --single       one thread plays frontend and backend in turn (fill,\n"
+		"                 answer, collect): the ring operations' own CPU cost\n"
 		"  --cpus F,B     pin the frontend thread to CPU F, the backend to CPU B\n"
 		"                 (default: not pinned)\n"
 		"  --json         one JSON document instead of the table\n");
@@ -81,6 +88,8 @@ static bool parse(int argc, char **argv, struct bench_opts *o)
 		{ "mode", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "cpus", required_argument, NULL, 'C' },
+		{ "rsp-wake", required_argument, NULL, 'w' },
+		{ "single", no_argument, NULL, '1' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -89,7 +98,7 @@ static bool parse(int argc, char **argv, struct bench_opts *o)
 	*o = (struct bench_opts){ .count = 2000000, .batch = 1, .min_slots = 8,
 				  .max_slots = 1024, .repeat = 3, .modes = 3,
 				  .front_cpu = -1, .back_cpu = -1 };
-	while ((c = getopt_long(argc, argv, "c:s:b:m:M:r:po:jC:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:b:m:M:r:po:jC:w:1h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->count = strtoull(optarg, NULL, 0); break;
 		case 's': o->spin = (uint32_t)strtoul(optarg, NULL, 0); break;
@@ -100,6 +109,12 @@ static bool parse(int argc, char **argv, struct bench_opts *o)
 		case 'p': o->spin = UINT32_MAX; break;
 		case 'o': o->modes = parse_modes(optarg); break;
 		case 'j': o->json = true; break;
+		case '1': o->single = true; break;
+		case 'w':
+			if (strcmp(optarg, "next") && strcmp(optarg, "half"))
+				return false;
+			o->rsp_wake_half = !strcmp(optarg, "half");
+			break;
 		case 'C':
 			if (sscanf(optarg, "%d,%d", &o->front_cpu, &o->back_cpu) != 2 ||
 			    o->front_cpu < 0 || o->back_cpu < 0)
@@ -112,7 +127,7 @@ static bool parse(int argc, char **argv, struct bench_opts *o)
 	if (optind != argc || o->count == 0 || o->repeat < 1 || o->modes == 0 || o->min_slots == 0 ||
 	    (o->min_slots & (o->min_slots - 1)) || o->max_slots < o->min_slots)
 		return false;
-	if ((o->modes & 4) && o->spin != UINT32_MAX) {
+	if ((o->modes & 4) && o->spin != UINT32_MAX && !o->single) {
 		fprintf(stderr, "ring-bench: --mode peer-polls needs --poll (a sleeper would never be woken)\n");
 		return false;
 	}
@@ -126,7 +141,8 @@ static bool measure(const struct bench_opts *o, uint32_t slots,
 	struct duo_cfg cfg = { .nr_slots = slots, .mode = mode, .count = o->count,
 			       .spin = o->spin, .batch = o->batch, .start = 0, .timeout_s = 300,
 			       .pin = o->front_cpu >= 0, .front_cpu = o->front_cpu,
-			       .back_cpu = o->back_cpu };
+			       .back_cpu = o->back_cpu, .rsp_wake_half = o->rsp_wake_half,
+			       .single = o->single };
 
 	for (int i = 0; i < o->repeat; i++) {
 		struct duo_result r;
@@ -153,20 +169,26 @@ static void print_header(const struct bench_opts *o)
 	printf("ring-bench: pipelined request/response round trips, %llu per row, "
 	       "best of %d, spin %u, batch %u, %ld CPUs\n",
 	       (unsigned long long)o->count, o->repeat, o->spin, o->batch, sysconf(_SC_NPROCESSORS_ONLN));
-	printf("%6s  %-10s  %12s  %12s  %10s  %10s  %11s\n", "slots", "mode", "Mmsg/s",
-	       "ns/msg", "notif/msg", "req/rsp", "sleeps/msg");
+	printf("%6s  %-10s  %12s  %12s  %10s  %10s  %11s  %9s  %9s  %9s\n", "slots", "mode", "Mmsg/s",
+	       "ns/msg", "notif/msg", "req/rsp", "sleeps/msg", "blocks", "to-busy", "rechecks");
 }
 
+/* notif/msg, sleeps/msg (final checks that said "sleep"), then per message:
+ * blocks (reads that really blocked), to-busy (notifications that reached
+ * a peer outside its idle path), rechecks (final checks that found work). */
 static void print_row(uint32_t slots, enum pvkvm_ring_notify mode, uint64_t count,
 		      const struct duo_result *r)
 {
 	double n = (double)count;
 
-	printf("%6u  %-10s  %12.2f  %12.1f  %10.4f  %4.2f/%4.2f  %11.4f\n", slots,
+	printf("%6u  %-10s  %12.2f  %12.1f  %10.4f  %4.2f/%4.2f  %11.4f  %9.4f  %9.4f  %9.4f\n", slots,
 	       mode_name(mode), n / r->seconds / 1e6,
 	       r->seconds * 1e9 / n, (double)(r->req_notifies + r->rsp_notifies) / n,
 	       (double)r->req_notifies / n, (double)r->rsp_notifies / n,
-	       (double)(r->front_sleeps + r->back_sleeps) / n);
+	       (double)(r->front_sleeps + r->back_sleeps) / n,
+	       (double)(r->front_blocks + r->back_blocks) / n,
+	       (double)(r->req_notifies_busy + r->rsp_notifies_busy) / n,
+	       (double)(r->front_rechecks + r->back_rechecks) / n);
 }
 
 static void print_json_row(bool first, uint32_t slots, enum pvkvm_ring_notify mode,
@@ -174,11 +196,17 @@ static void print_json_row(bool first, uint32_t slots, enum pvkvm_ring_notify mo
 {
 	printf("%s\n    {\"slots\": %u, \"mode\": \"%s\", \"messages\": %llu, "
 	       "\"seconds\": %.6f, \"msgs_per_s\": %.0f, \"req_notifies\": %llu, "
-	       "\"rsp_notifies\": %llu, \"front_sleeps\": %llu, \"back_sleeps\": %llu}",
+	       "\"rsp_notifies\": %llu, \"front_sleeps\": %llu, \"back_sleeps\": %llu, "
+	       "\"req_notifies_busy\": %llu, \"rsp_notifies_busy\": %llu, "
+	       "\"front_rechecks\": %llu, \"back_rechecks\": %llu, "
+	       "\"front_blocks\": %llu, \"back_blocks\": %llu}",
 	       first ? "" : ",", slots, mode_name(mode),
 	       (unsigned long long)count, r->seconds, (double)count / r->seconds,
 	       (unsigned long long)r->req_notifies, (unsigned long long)r->rsp_notifies,
-	       (unsigned long long)r->front_sleeps, (unsigned long long)r->back_sleeps);
+	       (unsigned long long)r->front_sleeps, (unsigned long long)r->back_sleeps,
+	       (unsigned long long)r->req_notifies_busy, (unsigned long long)r->rsp_notifies_busy,
+	       (unsigned long long)r->front_rechecks, (unsigned long long)r->back_rechecks,
+	       (unsigned long long)r->front_blocks, (unsigned long long)r->back_blocks);
 }
 
 int main(int argc, char **argv)

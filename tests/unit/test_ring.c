@@ -435,6 +435,41 @@ Test(ring_notify, peer_polls_mode_publishes_and_never_notifies)
 	pair_free(p);
 }
 
+/* A frontend with 6 in flight asks to sleep until 3 are answered: the
+ * event is cons + 3, the check says "sleep" below that, the backend's push
+ * notifies exactly when it reaches the third, and a wait beyond what is in
+ * flight is cut to what is in flight. */
+Test(ring_notify, final_check_rsps_batch_wakes_after_n)
+{
+	struct pair *p = pair_new(8, UINT32_MAX - 1);
+	struct t_req req;
+	bool notify;
+
+	send_reqs(p, 0, 6);
+	cr_assert_not(t_front_final_check_rsps_batch(&p->f, 3));
+	cr_assert_eq(p->s->hdr.rsp_event, p->f.rsp_cons + 3);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(t_back_take_req(&p->b, &req), 1);
+		struct t_rsp *rsp = t_back_next_rsp(&p->b);
+
+		rsp->id = req.id;
+		rsp->status = (int32_t)req.val;
+		notify = t_back_push_rsps(&p->b);
+		cr_assert_eq(notify, i == 2, "response %d: notify %d", i, notify);
+		if (i < 2)
+			cr_assert_not(t_front_final_check_rsps_batch(&p->f, 3));
+	}
+	cr_assert(t_front_final_check_rsps_batch(&p->f, 3));
+	cr_assert_eq(collect_all(p, 0), 3);
+	/* 3 in flight, none answered: a wait of 100 becomes 3 */
+	cr_assert_not(t_front_final_check_rsps_batch(&p->f, 100));
+	cr_assert_eq(p->s->hdr.rsp_event, p->f.rsp_cons + 3);
+	/* 0 means the next one, like final_check_rsps */
+	cr_assert_not(t_front_final_check_rsps_batch(&p->f, 0));
+	cr_assert_eq(p->s->hdr.rsp_event, p->f.rsp_cons + 1);
+	pair_free(p);
+}
+
 Test(ring_notify, batch_gets_one_notification)
 {
 	struct pair *p = pair_new(16, 0);
