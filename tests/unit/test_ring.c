@@ -442,7 +442,7 @@ Test(ring_notify, peer_polls_mode_publishes_and_never_notifies)
 Test(ring_notify, final_check_rsps_batch_wakes_after_n)
 {
 	struct pair *p = pair_new(8, UINT32_MAX - 1);
-	struct t_req req;
+	struct t_req req = { 0 };
 	bool notify;
 
 	send_reqs(p, 0, 6);
