@@ -40,6 +40,21 @@ static atomic_uint generation = 1;
 static atomic_uint_fast64_t reads;
 static struct sigaction old_segv;
 
+/* Every range ever watched: a late fault there (a thread that closed a
+ * page again just as it was being unwatched) is healed, not reported. */
+#define HISTORY 64
+static struct { uint8_t *base; size_t len; } history[HISTORY];
+static atomic_uint nr_history;
+
+static bool in_history(const uint8_t *a)
+{
+	unsigned int n = atomic_load(&nr_history);
+	for (unsigned int i = 0; i < n && i < HISTORY; i++)
+		if (a >= history[i].base && a < history[i].base + history[i].len)
+			return true;
+	return false;
+}
+
 /* Pages opened for the instruction this thread is stepping over. */
 static __thread uint8_t *open_pages[MAX_OPEN];
 static __thread int nr_open;
@@ -84,12 +99,14 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
 	ucontext_t *uc = ucv;
 	uint8_t *a = si->si_addr;
 	struct region *r = find(a);
+	uint8_t *page = (uint8_t *)((uintptr_t)a & ~(PAGE - 1));
+	if ((!r || !atomic_load(&r->active)) && in_history(a) &&
+	    mprotect(page, PAGE, PROT_READ | PROT_WRITE) == 0)
+		return; /* no longer watched: now open again, retry */
 	if (!r || nr_open >= MAX_OPEN) {
 		chain(sig, si, ucv);
 		return;
 	}
-	if (!atomic_load(&r->active))
-		return; /* unwatch is opening it: retry the access */
 	bool is_write = uc->uc_mcontext.gregs[REG_ERR] & PF_WRITE;
 	size_t off = (size_t)(a - r->base);
 	if (!is_write && off >= r->skip) {
@@ -105,7 +122,6 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
 		*l = (struct last_read){ g, sp, pc };
 		atomic_fetch_add(&reads, 1);
 	}
-	uint8_t *page = (uint8_t *)((uintptr_t)a & ~(PAGE - 1));
 	mprotect(page, PAGE, PROT_READ | PROT_WRITE);
 	open_pages[nr_open++] = page;
 	uc->uc_mcontext.gregs[REG_EFL] |= TRAP_FLAG;
@@ -170,6 +186,19 @@ void dfetch_watch(void *base, size_t len, size_t skip)
 	if (!r->last)
 		abort();
 	atomic_store(&r->active, true);
+	bool known = false;
+	for (unsigned int i = 0; i < atomic_load(&nr_history) && i < HISTORY; i++)
+		known |= history[i].base == (uint8_t *)base && history[i].len == len;
+	if (!known) {
+		/* Oldest first out: an unmapped old range fails mprotect above
+		 * and is reported as the fault it is. */
+		static unsigned int next;
+		history[next % HISTORY].base = base;
+		history[next % HISTORY].len = len;
+		next++;
+		if (atomic_load(&nr_history) < HISTORY)
+			atomic_fetch_add(&nr_history, 1);
+	}
 	atomic_store(&nr_regions, n + 1);
 	mprotect(base, len, PROT_NONE);
 }
