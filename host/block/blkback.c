@@ -509,6 +509,8 @@ static void on_throttle_timer(struct blkback *bb)
 
 static bool take_requests(struct blkback *bb)
 {
+	if (atomic_load(&bb->broken))
+		return false; /* said once, in mark_broken */
 	while (!bb->flush_waiting && bb->free_reqs) {
 		struct pvkvm_blkif_request req;
 		if (!rate_allows(bb))
