@@ -485,6 +485,34 @@ static void check_other_disk(void)
 		printf("hostileblk: disk1: ok\n");
 }
 
+/* Not an attack: the writer the crash-consistency test kills at random.
+ * Generation g writes sectors [8g, 8g + 8) with the pattern of seed
+ * (seed << 20) + g, flushes, and only when the flush is acknowledged says
+ * "durable: g". Whatever the host kills, every g said must be on disk. */
+static int durable(const char *arg)
+{
+	struct blk_dev *d;
+	uint64_t seed = 0;
+	uint8_t *buf = page_alloc(1);
+
+	parse_u64(arg, &seed);
+	if (blk_open(BLK_MODE_PV, 0, &d) < 0)
+		return 1;
+	uint64_t gens = d->info.sectors / 8;
+	for (uint64_t g = 0; g < gens; g++) {
+		for (unsigned int k = 0; k < 8; k++)
+			blk_pattern_fill(buf + k * 512, g * 8 + k, (seed << 20) + g);
+		if (blk_rw(d, BLK_OP_WRITE, g * 8, 8, buf) < 0 ||
+		    blk_rw(d, BLK_OP_FLUSH, 0, 0, NULL) < 0) {
+			printf("durable: I/O error at %lu\n", (unsigned long)g);
+			return 1;
+		}
+		printf("durable: %lu\n", (unsigned long)g);
+		console_flush();
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	void (*run)(const char *c);
@@ -513,6 +541,8 @@ int prog_hostile_blk(int argc, char **argv)
 		printf("\n");
 		return 1;
 	}
+	if (!strcmp(argv[0], "durable"))
+		return durable(argc > 1 ? argv[1] : "0");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		if (strcmp(cases[i].name, argv[0]))
 			continue;
