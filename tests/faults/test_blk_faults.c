@@ -440,3 +440,28 @@ Test(faults, bandwidth_limit_holds_a_greedy_guest)
 	cr_assert_lt(s, 3.0, "2 MiB at 1 MiB/s took %.2f s: too slow", s);
 	cr_assert_gt(counter("throttled"), 0);
 }
+
+/* ---- the options --------------------------------------------------------------- */
+
+#include "host/block/disk_opt.h"
+
+Test(rate_options, parsed_and_refused)
+{
+	struct disk_opt o;
+	char err[256];
+	cr_assert_eq(disk_opt_parse("x.img,iops=500,bw=64m", &o, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(o.iops, 500);
+	cr_assert_eq(o.bw, 64ull << 20);
+	cr_assert_eq(disk_opt_parse("x.img,bw=1000", &o, err, sizeof(err)), 0);
+	cr_assert_eq(o.bw, 1000);
+	cr_assert_eq(o.iops, 0, "no limit unless asked");
+	const char *bad[] = { "x.img,iops=0", "x.img,iops=", "x.img,bw=k", "x.img,bw=12x",
+			      "x.img,iops=99999999999999999999", "x.img,bw=2000000g",
+			      "x.img,mode=fv,iops=10", "x.img,mode=sync,bw=1m" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(disk_opt_parse(bad[i], &o, err, sizeof(err)), -1, "%s", bad[i]);
+		cr_assert_neq(err[0], '\0', "a reason for %s", bad[i]);
+		cr_assert_null(strchr(err, '\n'), "one line");
+	}
+}
