@@ -12,3 +12,14 @@ $(BUILD)/tests/faults/%: tests/faults/%.c $(BUILD)/libpvkvm.a tests/e2e/pvkvm_ru
 	$(Q)$(CC) $(HOST_CFLAGS) -DPVKVM_BUILD_DIR='"$(abspath $(BUILD))"' $< tests/e2e/pvkvm_run.c \
 		-o $@ $(call whole_lib,$(BUILD)/libpvkvm.a) $(TEST_LDLIBS) $(HOST_LDLIBS)
 -include $(FAULT_BINS:=.d)
+
+# The in-process fault test again under ASan + UBSan: the error paths are
+# where a double completion or a use after free would hide.
+FAULT_ASAN := $(BUILD)/asan/tests/faults/test_blk_faults
+E2E_TESTS += $(FAULT_ASAN)
+check check-e2e: $(FAULT_ASAN)
+$(FAULT_ASAN): tests/faults/test_blk_faults.c $(BUILD)/asan/libpvkvm.a | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  TEST[faults,asan] $<"
+	$(Q)$(CC) $(asan_CFLAGS) $< -o $@ $(call whole_lib,$(BUILD)/asan/libpvkvm.a) \
+		$(TEST_LDLIBS) $(HOST_LDLIBS)
