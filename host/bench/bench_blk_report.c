@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* `pvkvm bench blk` output: the table, the JSON and the plot. */
 #include "host/bench/bench_blk.h"
+#include "host/bench/bench_meta.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -172,7 +173,9 @@ int blk_bench_write_json(const struct blk_bench_report *r, const char *path)
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "{\n  \"benchmark\": \"blk\",\n  \"image_bytes\": %llu,\n"
+	fprintf(f, "{\n");
+	bench_meta_write_json(f, "  ");
+	fprintf(f, ",\n  \"benchmark\": \"blk\",\n  \"image_bytes\": %llu,\n"
 		   "  \"image_created\": %s,\n  \"quick\": %s,\n  \"rounds\": %u,\n"
 		   "  \"time_ms\": %llu,\n  \"warmup_ms\": %llu,\n  \"nproc\": %ld,\n"
 		   "  \"modes\": [\"host\", \"fv\", \"sync\", \"pv\"],\n  \"cases\": [\n",

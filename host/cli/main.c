@@ -9,6 +9,7 @@
 
 #include "host/bench/bench.h"
 #include "host/bench/bench_blk.h"
+#include "host/bench/bench_meta.h"
 #include "host/util/cli.h"
 #include "host/block/disk_attach.h"
 #include "host/core/launch.h"
@@ -58,6 +59,13 @@ static int opt_stats_json(void *st, const char *arg)
 	return 0;
 }
 
+static int opt_hide_cpuid(void *st, const char *arg)
+{
+	(void)arg;
+	((struct launch *)st)->hide_cpuid = true;
+	return 0;
+}
+
 /* --disk is repeatable: the set lives for the whole run, and is freed only
  * after the VM (its devices' counters are printed after they stop). */
 static struct disk_set run_disks;
@@ -90,6 +98,7 @@ static const struct cli_option run_options[] = {
 	{"timeout", 0, "SECONDS", "stop the guest after SECONDS and exit 124", opt_timeout},
 	{"stats", 0, NULL, "print exit, hypercall and device counters to stderr at exit", opt_stats},
 	{"stats-json", 0, "FILE", "write the same counters to FILE as JSON", opt_stats_json},
+	{"hide-cpuid", 0, NULL, "withhold pvkvm's CPUID leaves (the guest reads KVM's own, as CPL3 does on hosts where CPUID at CPL3 never reaches this KVM) and clear the start-info CPUID flags; env PVKVM_HIDE_CPUID=1 does the same", opt_hide_cpuid},
 	{"disk", 0, "PATH[,ro][,direct=on|off][,mode=M][,poll_us=N][,iops=N][,bw=N]", "attach a raw disk image (repeatable): mode pv = blkif rings, fv = emulated ATA PIO, sync = one hypercall per I/O; poll_us (pv): the backend busy-polls this long before sleeping (default 50, 0 = never); iops, bw (pv): rate limits, requests and bytes a second (k, m, g suffixes)", opt_disk},
 	{NULL, 0, NULL, NULL, NULL},
 };
@@ -205,6 +214,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	bench_meta_set_argv(argc, argv); /* every results JSON names its command */
 	if (argc < 2) {
 		usage(stderr);
 		return PVKVM_EXIT_USAGE;

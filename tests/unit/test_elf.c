@@ -16,7 +16,7 @@
 #define HC_PAGE (TEXT_GPA + 0x1000)
 #define RAM (4ull << 20)
 
-static const struct elf_limits lim = {PVKVM_GUEST_LOAD_MIN, RAM - 0x10000};
+static const struct elf_limits lim = {PVKVM_GUEST_LOAD_MIN, RAM - 0x10000, RAM};
 
 struct img {
 	uint8_t buf[0x4000];
@@ -164,7 +164,8 @@ Test(elf, segments_outside_ram_or_below_load_min)
 	build(&m);
 	m.ph[0].p_paddr = m.ph[0].p_vaddr = 0x10000;
 	m.eh->e_entry = 0x10010;
-	expect_refused(&m, "load area");
+	expect_refused(&m, "starts below 0x100000");
+	expect_refused(&m, "4 MiB of RAM"); /* the guest's RAM, not the VMM's limit */
 	build(&m);
 	m.ph[0].p_paddr = m.ph[0].p_vaddr = RAM - 0x2000;
 	expect_refused(&m, "load area");

@@ -22,6 +22,9 @@ static struct pvkvm_grant_entry *table; /* the guest's view */
 static void setup(void)
 {
 	cr_assert_eq(gmem_create(&mem, MEM_SIZE), 0);
+	/* the CPL3 layout: the VMM's pages below 1 MiB (x86_cpl3.c) */
+	cr_assert_eq(gmem_set_access(&mem, 0, PVKVM_GUEST_LOAD_MIN, GMEM_NONE), 0);
+	rcu_register_thread(); /* grant_map reads under RCU, and checks it */
 	gt = grant_table_new(&mem);
 	cr_assert(gt);
 	table = gmem_ptr(&mem, TABLE_GPA, NR * sizeof(*table));
@@ -32,6 +35,7 @@ static void teardown(void)
 {
 	grant_table_free(gt);
 	gmem_destroy(&mem);
+	rcu_unregister_thread();
 }
 
 TestSuite(grant, .init = setup, .fini = teardown);
@@ -149,7 +153,9 @@ Test(grant, frame_outside_ram_or_protected)
 	/* the VMM's page tables live below PVKVM_GUEST_LOAD_MIN */
 	guest_grant(7, 0x1000, 0);
 	cr_assert_eq(grant_map(gt, 7, GRANT_WRITE, &m), -PVKVM_EFAULT);
-	grant_table_protect_below(gt, 0);
+	cr_assert_eq(table[7].flags, PVKVM_GTF_PERMIT, "in-use bit left set");
+	/* a page the guest owns (a CPL0 guest's low memory) can be granted */
+	cr_assert_eq(gmem_set_access(&mem, 0x1000, PVKVM_PAGE_SIZE, GMEM_RW), 0);
 	cr_assert_eq(grant_map(gt, 7, GRANT_WRITE, &m), 0);
 	grant_unmap(&m);
 }
@@ -214,7 +220,6 @@ static void *mapper(void *arg)
 
 Test(grant, resetup_races_maps)
 {
-	rcu_register_thread();
 	guest_grant(1, PAGE(0), 0);
 	struct pvkvm_grant_entry *t2 =
 		gmem_ptr(&mem, TABLE_GPA + PVKVM_PAGE_SIZE, 2 * sizeof(*t2));
@@ -229,5 +234,4 @@ Test(grant, resetup_races_maps)
 	pthread_join(th, NULL);
 	cr_assert_eq(table[1].flags, PVKVM_GTF_PERMIT);
 	cr_assert_eq(t2[1].flags, PVKVM_GTF_PERMIT);
-	rcu_unregister_thread();
 }

@@ -380,8 +380,11 @@ Test(peer, store_hypercalls_checks)
 			3), -PVKVM_ENOENT);
 	cr_assert_eq(hc(PVKVM_HC_STORE_READ, gstr("device/x/key"), 12, MEM - 2,
 			5), -PVKVM_EFAULT);
+	/* buf_len is checked as a range like every length: 2^64-1 is not */
 	cr_assert_eq(hc(PVKVM_HC_STORE_LIST, gstr("device/x"), 8, BUF_AREA,
-			~0ull), 4);
+			~0ull), -PVKVM_EFAULT);
+	cr_assert_eq(hc(PVKVM_HC_STORE_LIST, gstr("device/x"), 8, BUF_AREA,
+			64), 4);
 	cr_assert_eq(memcmp(gmem_ptr(&vm.mem, BUF_AREA, 4), "key", 4), 0);
 	cr_assert_eq(hc(PVKVM_HC_STORE_REMOVE, gstr("device/x"), 8, 0, 0), 0);
 	cr_assert_eq(hc(PVKVM_HC_STORE_REMOVE, gstr("device/x"), 8, 0, 0),
