@@ -25,6 +25,10 @@ $(FUZZ_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
 	@echo "  CC[fuzz] $<"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
+# The generated header the bench code includes (host/host.mk).
+FUZZ_CFLAGS += -I$(BUILD)/gen
+$(FUZZ_DIR)/obj/host/bench/bench_meta.o: $(GIT_COMMIT_H)
+
 $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
