@@ -37,13 +37,21 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) | $(DEPS_STAMP)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ \
 		$(call whole_lib,$(FUZZ_LIB)) $(HOST_LDLIBS)
 
+# The detector's own test: it must catch a double fetch and let the rest be.
+FUZZ_SELFTEST := $(FUZZ_DIR)/dfetch_selftest
+$(FUZZ_SELFTEST): tests/fuzz/dfetch_selftest.c tests/fuzz/dfetch.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ $<"
+	$(Q)$(FUZZ_CC) $(filter-out -MMD -MP,$(FUZZ_CFLAGS)) $^ -o $@
+
 -include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_BINS:=.d)
 
-fuzz-build: $(FUZZ_BINS)
-fuzz: $(FUZZ_BINS)
+fuzz-build: $(FUZZ_BINS) $(FUZZ_SELFTEST)
+fuzz: $(FUZZ_BINS) $(FUZZ_SELFTEST)
+	$(Q)$(FUZZ_SELFTEST)
 	$(Q)tests/fuzz/run-fuzz.sh --seconds $(FUZZ_SECONDS) --out $(FUZZ_DIR) $(FUZZ_TARGETS)
 
 # The smoke run is one check script; the binaries are built by check.
-check check-e2e: $(FUZZ_BINS)
+check check-e2e: $(FUZZ_BINS) $(FUZZ_SELFTEST)
 CHECK_SCRIPTS += tests/fuzz/fuzz-smoke.sh
 .PHONY: fuzz-build
