@@ -456,7 +456,6 @@ static void drain_counter(int fd, uint64_t *n)
 		*n = 0;
 }
 
-
 static void mark_broken(struct blkback *bb)
 {
 	struct pvkvm_ring_hdr *h = &bb->back.sring->hdr;
@@ -468,17 +467,14 @@ static void mark_broken(struct blkback *bb)
 	atomic_store(&bb->broken, true);
 }
 
-/* Takes requests while there is room; false when the ring turned out
- * broken. Each is submitted as soon as it is taken: one io_submit costs
- * ~2 us per request here whether it carries one or 32, so batching saves
- * nothing, while a batch of 32 keeps the disk idle for ~60 us until the
- * last one is ready. */
 /* Whether the buckets let another request start; if not, arms the timer
  * for when they will and holds the ring until it fires. */
 static bool rate_allows(struct blkback *bb)
 {
 	if (bb->throttled)
 		return false;
+	if (!bb->cfg.iops && !bb->cfg.bw_bytes)
+		return true; /* no limit: not even a clock read */
 	uint64_t now = mono_ns();
 	bool ops = tbucket_ready(&bb->ops_bucket, now);
 	bool bytes = tbucket_ready(&bb->bytes_bucket, now);
@@ -507,6 +503,11 @@ static void on_throttle_timer(struct blkback *bb)
 	bb->throttled = false;
 }
 
+/* Takes requests while there is room; false when the ring turned out
+ * broken. Each is submitted as soon as it is taken: one io_submit costs
+ * ~2 us per request here whether it carries one or 32, so batching saves
+ * nothing, while a batch of 32 keeps the disk idle for ~60 us until the
+ * last one is ready. */
 static bool take_requests(struct blkback *bb)
 {
 	if (atomic_load(&bb->broken))
