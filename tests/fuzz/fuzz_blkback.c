@@ -16,12 +16,12 @@
  *  - the ring slots, read through the backend's own mapping of the ring,
  *    are each read once (the double-fetch detector).
  *
- * Input: [order][rsp_prod u32][ahead u8][flags u8][grant flags 40 x u8]
+ * Input: [order (fresh connections only)][rsp_prod u32 (likewise)][ahead u8][flags u8][grant flags 40 x u8]
  *        [slots: 112 bytes each][indirect pages: the rest, 4 KiB each]
  * flags bits 0, 4, 5 all set: raw ahead (a wild req_prod = rsp_prod + ahead * 2^24)
  * flags bits 1-3 all set: a fresh connection (else the last one goes on, as long as
- *              it is not broken and has the same order: a reconnect costs
- *              ~15 ms, the KVM ioeventfd's removal)
+ *              it is not broken: a reconnect costs ~15 ms, the KVM
+ *              ioeventfd's removal)
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -210,7 +210,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += size < HDR ? size : HDR;
 	size -= size < HDR ? size : HDR;
 
-	unsigned int order = hdr[0] % 3;
+	/* A new order needs a new connection: only when the input asks. */
+	bool fresh = !connected || (hdr[6] & 0x0e) == 0x0e;
+	unsigned int order = fresh ? hdr[0] % 3u : cur_order;
 	size_t bytes = (size_t)PVKVM_PAGE_SIZE << order;
 	uint32_t rsp_prod;
 	memcpy(&rsp_prod, hdr + 1, 4);
@@ -218,7 +220,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t ahead = (hdr[6] & 0x31) == 0x31 ? (uint32_t)hdr[5] << 24 : hdr[5] % (nr + 3);
 	const uint8_t *gflags = hdr + 7;
 
-	bool fresh = !connected || order != cur_order || (hdr[6] & 0x0e) == 0x0e;
 	if (fresh) {
 		disconnect();
 		uint8_t *r0 = gmem_ptr(&vm.mem, RING_GPA, bytes);
