@@ -31,6 +31,7 @@ static const struct program programs[] = {
 	{ "crash", "[message] PVKVM_HC_CRASH", prog_crash },
 	{ "blkverify", "[all|write S|check S|ro|range] [mode=..] disk data checks", prog_blkverify },
 	{ "blkbench", "[rw=..] [bs=..] [qd=..] [time_ms=..] [mode=..] block I/O for a fixed time", prog_blkbench },
+	{ "hostileblk", "CASE: a block frontend that misbehaves (tests/e2e/test_hostile_blk.c)", prog_hostile_blk },
 };
 
 /*

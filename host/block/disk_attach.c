@@ -170,6 +170,8 @@ static struct device *pv_dev_new(const struct disk_opt *o, unsigned int id, int 
 	blkback_config_default(&cfg, id);
 	if (o->poll_us >= 0)
 		cfg.poll_us = (unsigned int)o->poll_us;
+	cfg.iops = o->iops;
+	cfg.bw_bytes = o->bw;
 	struct device *dev = blkback_create(img, &cfg);
 	if (!dev) {
 		blk_image_close(img);
