@@ -316,7 +316,7 @@ int prog_blkbench(int argc, char **argv)
 		return 1;
 	}
 	if (cfg.qd > run.d->info.max_in_flight)
-		cfg.qd = run.d->info.max_in_flight; /* fv, sync: inherently 1 */
+		cfg.qd = run.d->info.max_in_flight; /* fv, fv-dma, sync: inherently 1 */
 	r = setup(&run, &cfg);
 	if (!r)
 		r = measure(&run, &cfg);

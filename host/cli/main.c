@@ -90,7 +90,7 @@ static const struct cli_option run_options[] = {
 	{"timeout", 0, "SECONDS", "stop the guest after SECONDS and exit 124", opt_timeout},
 	{"stats", 0, NULL, "print exit, hypercall and device counters to stderr at exit", opt_stats},
 	{"stats-json", 0, "FILE", "write the same counters to FILE as JSON", opt_stats_json},
-	{"disk", 0, "PATH[,ro][,direct=on|off][,mode=M][,poll_us=N]", "attach a raw disk image (repeatable): mode pv = blkif rings, fv = emulated ATA PIO, sync = one hypercall per I/O; poll_us (pv): the backend busy-polls this long before sleeping (default 50, 0 = never)", opt_disk},
+	{"disk", 0, "PATH[,ro][,direct=on|off][,mode=M][,poll_us=N]", "attach a raw disk image (repeatable): mode pv = blkif rings, fv = emulated ATA PIO, fv-dma = emulated ATA bus-master DMA, sync = one hypercall per I/O; poll_us (pv): the backend busy-polls this long before sleeping (default 50, 0 = never)", opt_disk},
 	{NULL, 0, NULL, NULL, NULL},
 };
 
