@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A raw disk image: a regular file (or a block device) seen as an array of
- * 512-byte sectors. Every disk mode (pv, fv, fv-dma, sync) reads and writes the same
+ * 512-byte sectors. Every disk mode (pv, fv, sync) reads and writes the same
  * image through this, so the benchmark compares devices, not files.
  *
  * Two descriptors: a buffered one that always works, and an O_DIRECT one
