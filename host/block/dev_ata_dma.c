@@ -65,15 +65,29 @@ static void *guest_region(const struct ata_dma *x, uint64_t gpa, uint64_t len)
 	return gmem_ptr(x->mem, gpa, len);
 }
 
+/* Regions that follow each other in guest memory become one iovec: the
+ * same bytes in the same order, and the kernel walks one segment instead
+ * of one per page-sized PRD. */
+static void append_region(struct ata_dma *x, unsigned int *n, void *p,
+			  uint32_t len)
+{
+	struct iovec *last = *n ? &x->iov[*n - 1] : NULL;
+	if (last && (uint8_t *)last->iov_base + last->iov_len == (uint8_t *)p) {
+		last->iov_len += len;
+		return;
+	}
+	x->iov[(*n)++] = (struct iovec){ .iov_base = p, .iov_len = len };
+}
+
 /*
- * Turns the PRD table into iovecs covering exactly `bytes`. 0 with *niov
- * and *exhausted (the last region used was the EOT one, fully used), or
+ * Turns the PRD table into iovecs covering exactly `bytes`. 0 with *niov,
+ * *nprds (entries used) and *exhausted (the last region used was the EOT one, fully used), or
  * -EFAULT (a bad table or region address) or -ENOSPC (the table ends
  * before the transfer does). The walk never leaves the 64 KiB the table
  * may span, so it ends after ATA_PRD_MAX_ENTRIES reads at most.
  */
 static int build_iov(struct ata_dma *x, uint64_t bytes, unsigned int *niov,
-		     bool *exhausted)
+		     unsigned int *nprds, bool *exhausted)
 {
 	uint64_t at = x->prdt, span_end = ((uint64_t)x->prdt | 0xffffu) + 1;
 	uint64_t left = bytes;
@@ -92,10 +106,11 @@ static int build_iov(struct ata_dma *x, uint64_t bytes, unsigned int *niov,
 		void *p = guest_region(x, base, take);
 		if (!p)
 			return -EFAULT;
-		x->iov[n++] = (struct iovec){ .iov_base = p, .iov_len = take };
+		append_region(x, &n, p, take);
 		left -= take;
 		if (left == 0) {
 			*niov = n;
+			*nprds = (unsigned int)((at - x->prdt) / sizeof(struct ata_prd)) + 1;
 			*exhausted = (flags & ATA_PRD_EOT) && take == len;
 			return 0;
 		}
@@ -156,7 +171,7 @@ static void run_transfer(struct ata_dma *x)
 	struct ata_disk *d = x->disk;
 	bool write = x->pending_write;
 	uint64_t bytes = (uint64_t)x->pending_n * ATA_SECTOR;
-	unsigned int niov = 0;
+	unsigned int niov = 0, nprds = 0;
 	bool exhausted = false;
 
 	x->pending = false;
@@ -164,11 +179,11 @@ static void run_transfer(struct ata_dma *x)
 	/* RWCON must name the command's direction: the other way would move
 	 * data nowhere useful, and a write would read what it meant to fill. */
 	if (!(x->bm_cmd & ATA_BM_CMD_TO_MEMORY) != write ||
-	    build_iov(x, bytes, &niov, &exhausted) < 0) {
+	    build_iov(x, bytes, &niov, &nprds, &exhausted) < 0) {
 		bus_error(x);
 		return;
 	}
-	dma_count(x, DMA_C_PRDS, niov);
+	dma_count(x, DMA_C_PRDS, nprds);
 	int r = rw_iov(d->img, write, x->iov, niov, x->pending_lba * ATA_SECTOR);
 	if (r < 0) {
 		dma_count(x, DMA_C_IO_ERRORS, 1);
