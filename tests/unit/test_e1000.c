@@ -12,6 +12,7 @@
 #include "host/core/stats.h"
 #include "host/mem/guest_mem.h"
 #include "host/net/dev_e1000.h"
+#include "host/net/net_opt.h"
 #include "hypercall/pvkvm_abi.h"
 #include "net_loop_port.h"
 
@@ -407,4 +408,16 @@ Test(e1000, the_receive_thread_moves_frames_from_the_port)
 	cr_assert_eq(memcmp(ram(BUFS + 0x2000), f, sizeof(f)), 0);
 	e1000_stop_rx(nic);
 	cr_assert_eq(counter("rx_frames"), 3);
+}
+
+Test(e1000_opt, mode_fv_dma_parses)
+{
+	struct net_opt o;
+	char err[256];
+	cr_assert_eq(net_opt_parse("switch=s0,mode=fv-dma", &o, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(o.mode, NET_MODE_FV_DMA);
+	cr_assert_str_eq(net_mode_name(NET_MODE_FV_DMA), "fv-dma");
+	cr_assert_eq(net_opt_parse("switch=s0,mode=fv-dma,queues=2", &o, err, sizeof(err)), -1);
+	cr_assert_eq(net_opt_parse("switch=s0,mode=e1000", &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "fv-dma"), "%s", err);
 }
