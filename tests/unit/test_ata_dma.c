@@ -604,3 +604,16 @@ Test(ata_dma, a_request_costs_a_dozen_accesses)
 	cr_assert_eq(counter("bm_register_accesses"), 3 + 5);
 	cr_assert_eq(counter("dma_commands"), 1);
 }
+
+Test(ata_dma, prd_bit_0_of_address_and_count_is_ignored)
+{
+	/* 513 bytes at DATA + 1 are 512 bytes at DATA: both bits 0 are
+	 * reserved, as a controller that moves 16-bit words has them. */
+	put_prd(PRDT, 0, DATA + 1, 513, true);
+	dma_setup(PRDT, true);
+	set_lba28(11, 1);
+	command(ATA_CMD_READ_DMA);
+	dma_start(true);
+	expect_ok();
+	check_sectors(ram(DATA), 11, 1);
+}
