@@ -19,7 +19,8 @@
  * poll (the VMM finishes the transfer inside the START trap), stop, status
  * and the BMISX clear.
  * The bus-master ports come from the VMM's platform/ata-dma/0/bm-base (on
- * PCI: BAR4 of the IDE function).
+ * PCI: BAR4 of the IDE function). Every function that does port I/O is
+ * named ata_*: the guest image test allows port I/O only there.
  */
 #include "blk.h"
 #include "blk_ata.h"
@@ -70,13 +71,13 @@ struct blk_ata_dma {
 
 static struct blk_ata_dma dma_state;
 
-static inline void bm_outl(uint16_t port, uint32_t v)
+static inline void ata_bm_outl(uint16_t port, uint32_t v)
 {
 	asm volatile("outl %0, %1" : : "a"(v), "Nd"(port));
 }
 
 /* "0x..." from the store: the port, or 0. */
-static uint16_t read_hex_port(const char *path)
+static uint16_t ata_dma_read_hex_port(const char *path)
 {
 	char buf[16];
 	uint32_t v = 0;
@@ -102,7 +103,7 @@ static uint16_t read_hex_port(const char *path)
 
 /* ---- open ------------------------------------------------------------------- */
 
-static int dma_set_udma(void)
+static int ata_dma_set_udma(void)
 {
 	ata_outb(ATA_FEATURE, FEATURE_XFER_MODE);
 	ata_outb(ATA_COUNT, XFER_UDMA_5);
@@ -112,19 +113,19 @@ static int dma_set_udma(void)
 
 /* Clears BMISX's interrupt and error latches (write 1 to clear), keeping
  * the drive-0-DMA-capable bit set. */
-static void bm_clear(const struct blk_ata_dma *a, uint8_t st)
+static void ata_dma_bm_clear(const struct blk_ata_dma *a, uint8_t st)
 {
 	ata_outb(a->bm + BM_STATUS, st | 0x20);
 }
 
-static int dma_open(struct blk_dev *d, unsigned int index)
+static int ata_dma_open(struct blk_dev *d, unsigned int index)
 {
 	struct blk_ata_dma *a = &dma_state;
 	int r;
 
 	if (index != 0)
 		return -PVKVM_ENOENT; /* primary master only */
-	a->bm = read_hex_port("platform/ata-dma/0/bm-base");
+	a->bm = ata_dma_read_hex_port("platform/ata-dma/0/bm-base");
 	if (!a->bm)
 		return -PVKVM_ENOENT;
 	r = ata_identify_drive(0, &a->id); /* nIEN clear: INTRQ latches */
@@ -132,11 +133,11 @@ static int dma_open(struct blk_dev *d, unsigned int index)
 		return r;
 	if (!a->id.dma)
 		return -PVKVM_ENOENT;
-	r = dma_set_udma();
+	r = ata_dma_set_udma();
 	if (r < 0)
 		return r;
-	bm_outl(a->bm + BM_PRDT, (uint32_t)(uintptr_t)prd_table);
-	bm_clear(a, BM_ST_INTR | BM_ST_ERROR);
+	ata_bm_outl(a->bm + BM_PRDT, (uint32_t)(uintptr_t)prd_table);
+	ata_dma_bm_clear(a, BM_ST_INTR | BM_ST_ERROR);
 	d->priv = a;
 	d->info.sectors = a->id.sectors;
 	d->info.sector_size = BLK_SECTOR_SIZE;
@@ -151,7 +152,7 @@ static int dma_open(struct blk_dev *d, unsigned int index)
 
 /* The buffer as page-sized PRDs (pointers are gpas: RAM is identity-mapped).
  * Its number of entries. */
-static unsigned int fill_prds(uintptr_t buf, uint32_t bytes)
+static unsigned int ata_dma_fill_prds(uintptr_t buf, uint32_t bytes)
 {
 	unsigned int n = 0;
 
@@ -169,8 +170,8 @@ static unsigned int fill_prds(uintptr_t buf, uint32_t bytes)
 	return n;
 }
 
-static void dma_issue(const struct blk_ata_dma *a, bool write, uint64_t lba,
-		      uint32_t n)
+static void ata_dma_issue(const struct blk_ata_dma *a, bool write,
+			  uint64_t lba, uint32_t n)
 {
 	if (lba + n <= ATA_LBA28_LIMIT && n <= 256)
 		ata_issue_lba28(lba, n, write ? CMD_WRITE_DMA : CMD_READ_DMA);
@@ -181,7 +182,7 @@ static void dma_issue(const struct blk_ata_dma *a, bool write, uint64_t lba,
 }
 
 /* Polls BMISX for the drive's interrupt: BMISX, or -PVKVM_ETIMEDOUT. */
-static int dma_wait(const struct blk_ata_dma *a)
+static int ata_dma_wait(const struct blk_ata_dma *a)
 {
 	uint64_t deadline = 0;
 
@@ -197,40 +198,40 @@ static int dma_wait(const struct blk_ata_dma *a)
 	}
 }
 
-static int dma_rw(const struct blk_ata_dma *a, bool write, uint64_t lba,
-		  uint32_t n, void *buf)
+static int ata_dma_rw(const struct blk_ata_dma *a, bool write, uint64_t lba,
+		      uint32_t n, void *buf)
 {
 	uint8_t dir = write ? 0 : BM_CMD_TO_MEMORY;
 	int bm, st;
 
 	if (n == 0 || n > DMA_MAX_SECTORS || ((uintptr_t)buf & 1))
 		return -PVKVM_EINVAL; /* PRD addresses are even */
-	fill_prds((uintptr_t)buf, n * BLK_SECTOR_SIZE);
-	dma_issue(a, write, lba, n);
+	ata_dma_fill_prds((uintptr_t)buf, n * BLK_SECTOR_SIZE);
+	ata_dma_issue(a, write, lba, n);
 	ata_outb(a->bm + BM_CMD, dir | BM_CMD_START);
-	bm = dma_wait(a);
+	bm = ata_dma_wait(a);
 	ata_outb(a->bm + BM_CMD, dir); /* stop */
 	st = ata_inb(ATA_STATUS_CMD);
 	if (bm < 0)
 		return bm;
-	bm_clear(a, (uint8_t)bm);
+	ata_dma_bm_clear(a, (uint8_t)bm);
 	if (bm & BM_ST_ERROR)
 		return -PVKVM_EFAULT; /* the controller refused our table */
 	return ata_error_of(st);
 }
 
-static int dma_flush(const struct blk_ata_dma *a)
+static int ata_dma_flush(const struct blk_ata_dma *a)
 {
 	int r;
 
 	ata_outb(ATA_STATUS_CMD, a->id.lba48 ? CMD_FLUSH_CACHE_EXT : CMD_FLUSH_CACHE);
 	r = ata_error_of(ata_wait_status(false));
 	/* Its completion interrupt latched too: clear it for the next poll. */
-	bm_clear(a, BM_ST_INTR);
+	ata_dma_bm_clear(a, BM_ST_INTR);
 	return r;
 }
 
-static int dma_submit(struct blk_dev *d, struct blk_req *r)
+static int ata_dma_submit(struct blk_dev *d, struct blk_req *r)
 {
 	const struct blk_ata_dma *a = d->priv;
 	int st;
@@ -238,13 +239,13 @@ static int dma_submit(struct blk_dev *d, struct blk_req *r)
 	switch (r->op) {
 	case BLK_OP_READ:
 	case BLK_OP_WRITE:
-		st = dma_rw(a, r->op == BLK_OP_WRITE, r->sector, r->nr_sectors,
-			    r->buf);
+		st = ata_dma_rw(a, r->op == BLK_OP_WRITE, r->sector,
+				r->nr_sectors, r->buf);
 		if (st == -PVKVM_EINVAL)
 			return st;
 		break;
 	case BLK_OP_FLUSH:
-		st = dma_flush(a);
+		st = ata_dma_flush(a);
 		break;
 	default:
 		return -PVKVM_EINVAL;
@@ -255,6 +256,6 @@ static int dma_submit(struct blk_dev *d, struct blk_req *r)
 
 const struct blk_driver blk_ata_dma_driver = {
 	.name = "fv-dma",
-	.open = dma_open,
-	.submit = dma_submit,
+	.open = ata_dma_open,
+	.submit = ata_dma_submit,
 };
