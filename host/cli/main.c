@@ -119,8 +119,8 @@ static const struct cli_option run_options[] = {
 	{"stats", 0, NULL, "print exit, hypercall and device counters to stderr at exit", opt_stats},
 	{"stats-json", 0, "FILE", "write the same counters to FILE as JSON", opt_stats_json},
 	{"hide-cpuid", 0, NULL, "withhold pvkvm's CPUID leaves (the guest reads KVM's own, as CPL3 does on hosts where CPUID at CPL3 never reaches this KVM) and clear the start-info CPUID flags; env PVKVM_HIDE_CPUID=1 does the same", opt_hide_cpuid},
-	{"disk", 0, "PATH[,ro][,direct=on|off][,mode=M][,poll_us=N][,iops=N][,bw=N]", "attach a raw disk image (repeatable): mode pv = blkif rings, fv = emulated ATA PIO, sync = one hypercall per I/O; poll_us (pv): the backend busy-polls this long before sleeping (default 50, 0 = never); iops, bw (pv): rate limits, requests and bytes a second (k, m, g suffixes)", opt_disk},
-	{"net", 0, "tap=T|switch=S[,mac=M][,mode=M][,queues=N]", "attach a NIC (repeatable) on TAP T or the built-in switch S (shared by the VMs of this process, and across processes through $PVKVM_SWITCH_DIR/pvkvm-switch-S.sock, default /tmp): mode pv = netif rings, fv = emulated NE2000 at 0x300, sync = one hypercall per frame; queues (pv): 1-8", opt_net},
+	{"disk", 0, "PATH[,ro][,direct=on|off][,mode=M][,poll_us=N][,iops=N][,bw=N]", "attach a raw disk image (repeatable): mode pv = blkif rings, fv = emulated ATA PIO, fv-dma = emulated ATA bus-master DMA, sync = one hypercall per I/O; poll_us (pv): the backend busy-polls this long before sleeping (default 50, 0 = never); iops, bw (pv): rate limits, requests and bytes a second (k, m, g suffixes)", opt_disk},
+	{"net", 0, "tap=T|switch=S[,mac=M][,mode=M][,queues=N]", "attach a NIC (repeatable) on TAP T or the built-in switch S (shared by the VMs of this process, and across processes through $PVKVM_SWITCH_DIR/pvkvm-switch-S.sock, default /tmp): mode pv = netif rings, fv = emulated NE2000 at 0x300, fv-dma = emulated e1000-style NIC (descriptor rings), sync = one hypercall per frame; queues (pv): 1-8", opt_net},
 	{NULL, 0, NULL, NULL, NULL},
 };
 
