@@ -216,11 +216,19 @@ int netstack_poll(struct netstack *s)
 	return n;
 }
 
+void netstack_idle(struct netstack *s, uint64_t deadline_ns)
+{
+	if (s->on_idle)
+		s->on_idle(s, deadline_ns);
+	else
+		net_wait(s->dev, deadline_ns);
+}
+
 void netstack_run_until(struct netstack *s, uint64_t deadline_ns)
 {
 	while (now_ns() < deadline_ns) {
 		if (netstack_poll(s) == 0)
-			net_wait(s->dev, deadline_ns);
+			netstack_idle(s, deadline_ns);
 	}
 	netstack_poll(s);
 }

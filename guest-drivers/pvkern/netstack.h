@@ -50,6 +50,10 @@ struct netstack {
 	uint32_t arp_next; /* round-robin replacement */
 	netstack_udp_fn on_udp;
 	void *udp_arg;
+	/* Called instead of net_wait() when the stack has nothing to do
+	 * (a program driving two stacks polls the other one there). */
+	void (*on_idle)(struct netstack *s, uint64_t deadline_ns);
+	void *idle_arg;
 	struct netstack_counters counters;
 	uint8_t rx[NET_MAX_FRAME];
 	uint8_t tx[NET_MAX_FRAME];
@@ -65,6 +69,8 @@ void netstack_on_udp(struct netstack *s, netstack_udp_fn fn, void *arg);
 void netstack_input(struct netstack *s, const uint8_t *frame, size_t len);
 /* Receives and handles every frame there is now: how many. */
 int netstack_poll(struct netstack *s);
+/* Nothing to do until deadline_ns: on_idle, or net_wait(). */
+void netstack_idle(struct netstack *s, uint64_t deadline_ns);
 /* Receives and handles frames until deadline_ns, sleeping in between. */
 void netstack_run_until(struct netstack *s, uint64_t deadline_ns);
 

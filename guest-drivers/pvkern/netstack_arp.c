@@ -121,7 +121,7 @@ int netstack_resolve(struct netstack *s, uint32_t ip, uint8_t mac[NET_ETH_ALEN],
 			retry = deadline_ns;
 		while (!arp_find(s, hop) && now_ns() < retry)
 			if (netstack_poll(s) == 0)
-				net_wait(s->dev, retry);
+				netstack_idle(s, retry);
 	}
 	memcpy(mac, e->mac, NET_ETH_ALEN);
 	return 0;

@@ -5,13 +5,16 @@
  * comes back byte for byte.
  *
  *   netverify peer=A.B.C.D [ip=A.B.C.D/N] [port=N] [count=N]
- *             [mode=auto|pv|fv|sync] [nic=N]
+ *             [mode=auto|pv|fv|sync] [nic=N] [echo_nic=N]
  *
  * Defaults: ip=10.0.0.2/24 port=7 count=200. Datagram i carries
  * NETVERIFY_HDR bytes of header (magic, i) then (i * 31 + j) bytes, its
  * size cycling through 1..1472 so both tiny frames and full 1514-byte
  * frames go out. A lost datagram is sent again (up to 5 times, 300 ms
- * each): a switch may drop, it may not corrupt. Lines:
+ * each): a switch may drop, it may not corrupt.
+ * echo_nic=N: this guest is its own peer: a second stack on NIC N, with
+ * the peer address, echoes what the first sends (two NICs of one VM on
+ * one switch); both stacks are polled, neither sleeps. Lines:
  *   netverify: ready ...
  *   netverify: sent=N verified=N retries=N corrupt=N lost=N
  *   netverify: N passed, N failed  (one check per datagram + ARP)
@@ -91,10 +94,63 @@ static int exchange(struct netstack *s, struct verify_state *v, uint64_t i)
 			continue;
 		while (!v->got && now_ns() < until)
 			if (netstack_poll(s) == 0)
-				net_wait(s->dev, until);
+				netstack_idle(s, until);
 		if (v->got)
 			return t;
 	}
+	return 0;
+}
+
+/* ---- echo_nic: the peer inside this guest ------------------------------------ */
+
+static struct netstack echo_stack;
+static uint16_t echo_port;
+
+static void echo_on_udp(struct netstack *s, uint32_t src_ip, uint16_t src_port,
+			uint16_t dst_port, const uint8_t *data, size_t len,
+			void *arg)
+{
+	(void)arg;
+	if (dst_port == echo_port)
+		netstack_udp_send(s, src_ip, dst_port, src_port, data, len,
+				  now_ns() + NS_PER_SEC);
+}
+
+/* The first stack's idle time drives the echo stack: busy-polled, since
+ * a WAIT on one NIC's port would sleep through the other's events. */
+static void poll_echo(struct netstack *s, uint64_t deadline_ns)
+{
+	(void)s;
+	(void)deadline_ns;
+	netstack_poll(&echo_stack);
+	cpu_relax();
+}
+
+static void echo_idle(struct netstack *s, uint64_t deadline_ns)
+{
+	(void)deadline_ns;
+	netstack_poll(s->idle_arg);
+	cpu_relax();
+}
+
+static int open_echo_nic(const struct net_prog_args *a, uint64_t nic,
+			 struct netstack *main)
+{
+	struct net_prog_args e = *a;
+	char cidr[24], ip[16];
+
+	snprintf(cidr, sizeof(cidr), "%s/24", net_ip_str(a->peer, ip));
+	e.nic = nic;
+	e.cidr = cidr;
+	if (net_prog_open("netverify", &e, &echo_stack) < 0)
+		return -1;
+	echo_port = (uint16_t)a->port;
+	netstack_on_udp(&echo_stack, echo_on_udp, NULL);
+	/* The echo stack resolves the first one's address while the first
+	 * waits: each one's idle time polls the other. */
+	echo_stack.on_idle = echo_idle;
+	echo_stack.idle_arg = main;
+	main->on_idle = poll_echo;
 	return 0;
 }
 
@@ -106,14 +162,25 @@ int prog_netverify(int argc, char **argv)
 				   .port = 7, .count = 200 };
 	uint64_t verified = 0, retries = 0, lost = 0;
 	uint8_t mac[NET_ETH_ALEN];
+	uint64_t echo_nic = 0;
 	struct tap t;
+	int nargs = 0;
+	char *args[16];
 
-	if (!net_prog_parse("netverify", argc, argv, &a) || !a.peer ||
+	/* echo_nic= is ours alone; the rest are the common arguments. */
+	for (int i = 0; i < argc && nargs < 16; i++)
+		if (strncmp(argv[i], "echo_nic=", 9))
+			args[nargs++] = argv[i];
+		else if (!parse_u64(argv[i] + 9, &echo_nic) || echo_nic == 0)
+			return 2;
+	if (!net_prog_parse("netverify", nargs, args, &a) || !a.peer ||
 	    !a.port || a.port > 65535) {
 		printf("usage: netverify peer=A.B.C.D [ip=A.B.C.D/N] [port=N] [count=N] [mode=..]\n");
 		return 2;
 	}
 	if (net_prog_open("netverify", &a, &s) < 0)
+		return 1;
+	if (echo_nic && open_echo_nic(&a, echo_nic, &s) < 0)
 		return 1;
 	v.peer = a.peer;
 	v.peer_port = (uint16_t)a.port;
