@@ -328,7 +328,8 @@ static void expect_verified(struct child *c, const char *what)
 		  "%s: not every datagram came back intact:\n%s", what, log);
 }
 
-static void two_process_test(const char *mode_a, const char *mode_b)
+static void two_process_test(const char *mode_a, const char *mode_b,
+			     const char *count)
 {
 	struct child echo = { 0 }, verify = { 0 };
 	char net_a[64], net_b[64];
@@ -342,14 +343,14 @@ static void two_process_test(const char *mode_a, const char *mode_b)
 		cr_assert_fail("the echo guest did not come up:\n%s", read_log(&echo));
 	}
 	run_guest(&verify, "verify", net_b, NULL, "netverify", "ip=10.0.1.4/24",
-		  "peer=10.0.1.3", "count=150", NULL);
+		  "peer=10.0.1.3", count, NULL);
 	expect_verified(&verify, "two processes");
 	kill_child(&verify);
 	kill_child(&echo);
 }
 
-Test(net_switch, two_processes_pv_exchange_verified_frames) { two_process_test("pv", "pv"); }
-Test(net_switch, two_processes_pv_and_fv_exchange_verified_frames) { two_process_test("pv", "fv"); }
+Test(net_switch, two_processes_pv_exchange_verified_frames) { two_process_test("pv", "pv", "count=150"); }
+Test(net_switch, two_processes_fv_and_pv_exchange_verified_frames) { two_process_test("fv", "pv", "count=40"); }
 
 Test(net_switch, one_process_two_nics_exchange_verified_frames)
 {
