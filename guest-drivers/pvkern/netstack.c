@@ -209,7 +209,10 @@ int netstack_poll(struct netstack *s)
 {
 	int n = 0, len;
 
-	while ((len = net_recv(s->dev, s->rx, sizeof(s->rx))) > 0) {
+	/* A budget, as NAPI has: under a flood the caller must still get to
+	 * look at its clock and its own work between batches. */
+	while (n < NETSTACK_POLL_BUDGET &&
+	       (len = net_recv(s->dev, s->rx, sizeof(s->rx))) > 0) {
 		netstack_input(s, s->rx, (size_t)len);
 		n++;
 	}

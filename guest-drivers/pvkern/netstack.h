@@ -67,7 +67,9 @@ void netstack_on_udp(struct netstack *s, netstack_udp_fn fn, void *arg);
 
 /* Handles one received frame (ARP, ICMP echo, UDP to the callback). */
 void netstack_input(struct netstack *s, const uint8_t *frame, size_t len);
-/* Receives and handles every frame there is now: how many. */
+#define NETSTACK_POLL_BUDGET 64
+/* Receives and handles the frames there are now, at most
+ * NETSTACK_POLL_BUDGET: how many. */
 int netstack_poll(struct netstack *s);
 /* Nothing to do until deadline_ns: on_idle, or net_wait(). */
 void netstack_idle(struct netstack *s, uint64_t deadline_ns);

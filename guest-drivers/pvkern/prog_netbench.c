@@ -18,7 +18,7 @@
  *     without any. Frames not for us (ARP, ping) are handled as usual.
  * Lines for the host (bench_net.c):
  *   netbench: ready mode=.. mac=.. ip=..
- *   netbench: begin          (tx: the window opens)
+ *   netbench: begin          (the window opens)
  *   netbench: end
  *   netbench: mode=.. dir=.. size=.. frames=.. bytes=.. elapsed_ns=..
  *             pps=.. mbps=.. kicks=.. sleeps=.. tx_full=.. lost=..
@@ -153,8 +153,9 @@ struct rx_state {
 static void rx_window(struct rx_state *st, uint64_t now)
 {
 	if (!st->measuring && now >= st->measure_from) {
+		printf("netbench: begin\n");
 		st->measuring = true;
-		st->measure_from = now;
+		st->measure_from = now_ns();
 		st->window_end = now + st->a->time_ms * NS_PER_MS;
 		snapshot(st->dev, st->res, -1);
 	} else if (st->measuring && now >= st->window_end) {
