@@ -363,3 +363,37 @@ Test(net_switch, one_process_two_nics_exchange_verified_frames)
 	expect_verified(&c, "one process, two NICs");
 	kill_child(&c);
 }
+
+/* ---- `pvkvm bench net --quick`: structure only, no figure is asserted ---- */
+
+Test(net_bench, quick_run_writes_table_json_and_leaves_no_namespace, .timeout = 120)
+{
+	char out[64], json[96], ns_check[128];
+
+	require_platform();
+	if (geteuid() != 0)
+		cr_skip_test("needs root for network namespaces and TAP devices");
+	snprintf(out, sizeof(out), "/tmp/pvkvm-test-bench-net-%d", (int)getpid());
+	char *argv[] = { PVKVM, "bench", "net", "--quick", "--time-ms", "100",
+			 "--case", "g2h-64", "--case", "h2g-1514", "--modes", "host,sync,pv",
+			 "--no-plot", "--out", out, NULL };
+	struct run *r = run_argv(argv, 110);
+	snprintf(json, sizeof(json), "%s/net.json", out);
+	FILE *f = fopen(json, "r");
+	char buf[16384] = "";
+	if (f) {
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		fclose(f);
+	}
+	cr_expect_eq(r->status, 0, "bench net exited %d:\n%s", r->status, r->out);
+	cr_expect(strstr(r->out, "g2h-64") && strstr(r->out, "pv/host"),
+		  "no table with ratios:\n%s", r->out);
+	cr_expect(strstr(buf, "\"g2h-64\"") && strstr(buf, "\"pv\": {\"ok\": true"),
+		  "net.json lacks a pv result:\n%s", buf);
+	/* The namespace it created is gone (its name carries its pid). */
+	snprintf(ns_check, sizeof(ns_check), "ip netns list | grep -q pvkvm-bnet-");
+	cr_expect_neq(sh("%s", ns_check), 0, "a pvkvm-bnet-* namespace was left behind");
+	sh("rm -rf %s", out);
+	free(r);
+}
