@@ -366,14 +366,26 @@ Test(net_switch, one_process_two_nics_exchange_verified_frames)
 
 /* ---- `pvkvm bench net --quick`: structure only, no figure is asserted ---- */
 
+/* The pvkvm-bnet-* namespaces there are now, one name per line. */
+static void bench_namespaces(char *buf, size_t len)
+{
+	FILE *p = popen("ip netns list 2>/dev/null | grep -o 'pvkvm-bnet-[0-9]*' | sort", "r");
+	size_t n = p ? fread(buf, 1, len - 1, p) : 0;
+
+	buf[n] = '\0';
+	if (p)
+		pclose(p);
+}
+
 Test(net_bench, quick_run_writes_table_json_and_leaves_no_namespace, .timeout = 120)
 {
-	char out[64], json[96], ns_check[128];
+	char out[64], json[96], before[1024], after[1024];
 
 	require_platform();
 	if (geteuid() != 0)
 		cr_skip_test("needs root for network namespaces and TAP devices");
 	snprintf(out, sizeof(out), "/tmp/pvkvm-test-bench-net-%d", (int)getpid());
+	bench_namespaces(before, sizeof(before));
 	char *argv[] = { PVKVM, "bench", "net", "--quick", "--time-ms", "100",
 			 "--case", "g2h-64", "--case", "h2g-1514", "--modes", "host,sync,pv",
 			 "--no-plot", "--out", out, NULL };
@@ -391,9 +403,9 @@ Test(net_bench, quick_run_writes_table_json_and_leaves_no_namespace, .timeout = 
 		  "no table with ratios:\n%s", r->out);
 	cr_expect(strstr(buf, "\"g2h-64\"") && strstr(buf, "\"pv\": {\"ok\": true"),
 		  "net.json lacks a pv result:\n%s", buf);
-	/* The namespace it created is gone (its name carries its pid). */
-	snprintf(ns_check, sizeof(ns_check), "ip netns list | grep -q pvkvm-bnet-");
-	cr_expect_neq(sh("%s", ns_check), 0, "a pvkvm-bnet-* namespace was left behind");
+	/* The namespace it created is gone: the same ones as before remain. */
+	bench_namespaces(after, sizeof(after));
+	cr_expect_str_eq(after, before, "a pvkvm-bnet-* namespace was left behind");
 	sh("rm -rf %s", out);
 	free(r);
 }
