@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -73,10 +74,29 @@ static int read_tap_mac(struct nb_ns *ns)
 	return 0;
 }
 
+/* A run killed before its teardown leaves its namespace behind: removed
+ * here once its pid is gone. */
+static void remove_stale_namespaces(void)
+{
+	FILE *p = popen("ip netns list 2>/dev/null | grep -o 'pvkvm-bnet-[0-9]*'", "r");
+	char name[64];
+
+	while (p && fgets(name, sizeof(name), p)) {
+		int pid = atoi(name + strlen("pvkvm-bnet-"));
+
+		name[strcspn(name, "\n")] = '\0';
+		if (pid > 0 && kill(pid, 0) && errno == ESRCH)
+			sh("ip netns del %s 2>/dev/null", name);
+	}
+	if (p)
+		pclose(p);
+}
+
 int nb_ns_setup(struct nb_ns *ns)
 {
 	char path[128];
 
+	remove_stale_namespaces();
 	snprintf(ns->name, sizeof(ns->name), "pvkvm-bnet-%d", (int)getpid());
 	snprintf(ns->tap, sizeof(ns->tap), "pvb%d", (int)getpid() % 100000);
 	ns->home_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
