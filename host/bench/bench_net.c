@@ -113,11 +113,15 @@ static void take_line(void *ctx, const char *line)
 		g->begun = true;
 		if (g->sink)
 			nb_sink_window(g->sink, true);
+		if (g->gen)
+			nb_gen_window(g->gen, true);
 	} else if (!strcmp(line, "netbench: end")) {
 		g->exits_end = stats_total_exits(&g->vm->stats);
 		g->ended = true;
 		if (g->sink)
 			nb_sink_window(g->sink, false);
+		if (g->gen)
+			nb_gen_window(g->gen, false);
 	} else if (!strncmp(line, "netbench: mode=", 15)) {
 		g->g_frames = field(line, "frames");
 		g->g_elapsed = field(line, "elapsed_ns");

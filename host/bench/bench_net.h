@@ -102,7 +102,9 @@ void nb_sink_stop(struct nb_sink *s, uint64_t *frames, uint64_t *bytes,
  * 64-bit sequence number) as fast as the socket takes them. */
 struct nb_gen;
 struct nb_gen *nb_gen_start(uint32_t size);
-/* Frames sent. */
+/* Frames are counted as sent only between open and close. */
+void nb_gen_window(struct nb_gen *g, bool open);
+/* Frames sent while the window was open. */
 uint64_t nb_gen_stop(struct nb_gen *g);
 
 /* The ceiling: this process writes (tx) or reads (rx) the same frames on

@@ -156,7 +156,9 @@ struct nb_sink {
 static void *sink_main(void *arg)
 {
 	struct nb_sink *s = arg;
-	static __thread char bufs[BATCH][2048];
+	/* Only the head of each datagram is copied (MSG_TRUNC still gives the
+	 * whole length): the sink must not be what limits the rate. */
+	static __thread char bufs[BATCH][16];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 
@@ -169,7 +171,7 @@ static void *sink_main(void *arg)
 
 		if (poll(&p, 1, 50) <= 0)
 			continue;
-		int n = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+		int n = recvmmsg(s->fd, msgs, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
 		if (n <= 0 || !atomic_load(&s->open))
 			continue;
 		s->frames += (uint64_t)n;
@@ -234,7 +236,7 @@ struct nb_gen {
 	pthread_t thread;
 	int fd;
 	uint32_t payload;
-	atomic_bool stop;
+	atomic_bool stop, open;
 	uint64_t sent;
 };
 
@@ -264,7 +266,8 @@ static void *gen_main(void *arg)
 		int n = sendmmsg(g->fd, msgs, BATCH, 0);
 		if (n > 0) {
 			seq += (uint64_t)n;
-			g->sent += (uint64_t)n;
+			if (atomic_load(&g->open))
+				g->sent += (uint64_t)n;
 		} else if (errno == ENOBUFS || errno == EAGAIN) {
 			sched_yield(); /* the TAP's queue is full: the reader is behind */
 		}
@@ -291,6 +294,11 @@ struct nb_gen *nb_gen_start(uint32_t size)
 		return NULL;
 	}
 	return g;
+}
+
+void nb_gen_window(struct nb_gen *g, bool open)
+{
+	atomic_store(&g->open, open);
 }
 
 uint64_t nb_gen_stop(struct nb_gen *g)
@@ -433,10 +441,14 @@ static int direct_rx(int fd, uint32_t size, uint64_t warmup_ms,
 		struct pollfd p = { fd, POLLIN, 0 };
 		uint64_t now = nb_now_ns();
 
-		if (!opened && now >= open_at)
+		if (!opened && now >= open_at) {
 			opened = now;
-		if (now >= close_at)
+			nb_gen_window(gen, true);
+		}
+		if (now >= close_at) {
+			nb_gen_window(gen, false);
 			break;
+		}
 		if (poll(&p, 1, 10) <= 0)
 			continue;
 		ssize_t n = read(fd, buf, sizeof(buf));
