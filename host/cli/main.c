@@ -11,6 +11,7 @@
 #include "host/bench/bench_blk.h"
 #include "host/bench/bench_all.h"
 #include "host/bench/bench_meta.h"
+#include "host/bench/bench_net.h"
 #include "host/util/cli.h"
 #include "host/block/disk_attach.h"
 #include "host/net/net_attach.h"
@@ -182,6 +183,7 @@ struct subcommand {
 static const struct subcommand bench_commands[] = {
 	{"hypercall", bench_hypercall_main, "hypercall vs plain exit vs ioeventfd notify, in guest cycles"},
 	{"blk", bench_blk_main, "block I/O: fv vs sync vs pv vs the host directly (IOPS, MB/s, exits/request)"},
+	{"net", bench_net_main, "network: fv vs sync vs pv vs the host on the same TAP (pps, Mbit/s, exits/packet)"},
 	{NULL, NULL, NULL},
 };
 
