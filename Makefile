@@ -5,6 +5,8 @@
 #   make bench           the PV vs full-virt benchmark (the main job)
 #   make fuzz            fuzz the guest-facing parsers
 #   make linux-modules   the Linux guest drivers against Debian's headers
+#   make install         pvkvm, the default guest and pvkvm(1) under
+#                        $(DESTDIR)$(PREFIX) (default /usr/local)
 #   make clean           remove build/
 #
 # Each area adds its targets in its own fragment (ring/ring.mk, host/host.mk,
@@ -19,6 +21,8 @@ WARN := -Wall -Wextra -Werror
 HOST_CFLAGS := -std=gnu11 -g -O2 $(WARN) -I. -D_GNU_SOURCE -pthread -MMD -MP
 HOST_LDLIBS := -lurcu -laio -lpthread
 TEST_LDLIBS := -lcriterion
+# libpvkvm is linked whole: its modules register from constructors.
+whole_lib = -Wl,--whole-archive $(1) -Wl,--no-whole-archive
 
 # Sanitizer variants of the host library and unit tests. Each builds into its
 # own tree so objects never mix.
@@ -40,7 +44,7 @@ VARIANT_TEST_LIBS_asan := $(TEST_LDLIBS)
 
 .DEFAULT_GOAL := all
 .PHONY: all check check-unit check-tsan check-asan check-e2e bench fuzz \
-	linux-modules clean deps
+	linux-modules clean deps install
 
 # Installs missing Debian packages; a stamp keeps it to once per build tree.
 DEPS_STAMP := $(BUILD)/.deps
@@ -58,6 +62,15 @@ CHECK_SCRIPTS :=    # extra shell tests run by check-e2e
 LIB_SRCS :=         # sources of libpvkvm (host userspace)
 
 include $(sort $(wildcard */*.mk */*/*.mk))
+
+# pvkvm(1) is generated from the binary's own --help texts, so the manual
+# says exactly what --help says.
+PREFIX ?= /usr/local
+DESTDIR ?=
+MANPAGE := $(BUILD)/pvkvm.1
+ALL_TARGETS += $(MANPAGE)
+$(MANPAGE): $(BUILD)/pvkvm scripts/mkman.sh
+	$(Q)scripts/mkman.sh $(BUILD)/pvkvm $@
 
 # --- host library + unit tests, per variant ---------------------------------
 define variant_rules
@@ -79,7 +92,7 @@ $$($(1)_LIB): $$($(1)_LIB_OBJS)
 $$($(1)_DIR)/tests/unit/%: tests/unit/%.c $$($(1)_LIB) $$(filter %.o,$$(VARIANT_TEST_LIBS_$(1))) | $$(DEPS_STAMP)
 	@mkdir -p $$(dir $$@)
 	@echo "  TEST[$(1)] $$<"
-	$$(Q)$$(CC) $$(VARIANT_TEST_CFLAGS_$(1)) $$($(1)_CFLAGS) $$< -o $$@ $$($(1)_LIB) $$(VARIANT_TEST_LIBS_$(1)) $$(HOST_LDLIBS)
+	$$(Q)$$(CC) $$(VARIANT_TEST_CFLAGS_$(1)) $$($(1)_CFLAGS) $$< -o $$@ $$(call whole_lib,$$($(1)_LIB)) $$(VARIANT_TEST_LIBS_$(1)) $$(HOST_LDLIBS)
 
 -include $$($(1)_LIB_OBJS:.o=.d) $$($(1)_TEST_BINS:=.d)
 endef
@@ -110,6 +123,12 @@ check-e2e: all
 
 clean:
 	rm -rf $(BUILD)
+
+# bin/pvkvm finds its default guest in ../share/pvkvm (host/bench/bench_common.c).
+install: all
+	install -D -m 0755 $(BUILD)/pvkvm $(DESTDIR)$(PREFIX)/bin/pvkvm
+	install -D -m 0644 $(BUILD)/guest/pvkern.elf $(DESTDIR)$(PREFIX)/share/pvkvm/pvkern.elf
+	install -D -m 0644 $(MANPAGE) $(DESTDIR)$(PREFIX)/share/man/man1/pvkvm.1
 
 # The main job. scripts/bench.sh installs what the plots need and says
 # plainly which parts are not built yet.

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "host/guest_mem.h"
-#include "host/x86_cpl3.h"
+#include "host/mem/guest_mem.h"
+#include "host/x86/x86_cpl3.h"
 #include "hypercall/pvkvm_abi.h"
 
 Test(abi, start_info_offsets)

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host/ata_identify.h"
-#include "host/blk_image.h"
-#include "host/dev_ata.h"
-#include "host/stats.h"
+#include "host/block/ata_identify.h"
+#include "host/block/blk_image.h"
+#include "host/block/dev_ata.h"
+#include "host/core/stats.h"
 
 #define SECTORS 4096u
 

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host/blk_aio.h"
-#include "host/blk_image.h"
+#include "host/block/blk_aio.h"
+#include "host/block/blk_image.h"
 #include "hypercall/pvkvm_blkif.h"
 
 #define IMG_BYTES (8u << 20)

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host/blk_image.h"
-#include "host/blk_sync.h"
-#include "host/guest_mem.h"
+#include "host/block/blk_image.h"
+#include "host/block/blk_sync.h"
+#include "host/mem/guest_mem.h"
 #include "hypercall/pvkvm_blkif.h"
 
 #define SECTORS 256u

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdint.h>
 
-#include "host/blk_validate.h"
+#include "host/block/blk_validate.h"
 
 static const struct blk_limits lim = {
 	.sectors = 1000,

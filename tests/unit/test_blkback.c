@@ -18,13 +18,13 @@
 #include <unistd.h>
 #include <urcu.h>
 
-#include "host/blk_image.h"
-#include "host/blkback.h"
-#include "host/evtchn.h"
-#include "host/grant.h"
-#include "host/store.h"
-#include "host/vm.h"
-#include "host/xenbus.h"
+#include "host/block/blk_image.h"
+#include "host/block/blkback.h"
+#include "host/services/evtchn.h"
+#include "host/services/grant.h"
+#include "host/services/store.h"
+#include "host/core/vm.h"
+#include "host/services/xenbus.h"
 #include "hypercall/pvkvm_blkif.h"
 
 #define MEM_SIZE (32u << 20)

@@ -3,8 +3,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "host/disk_attach.h"
-#include "host/disk_opt.h"
+#include "host/block/disk_attach.h"
+#include "host/block/disk_opt.h"
 
 Test(disk_opt, defaults_and_flags)
 {

@@ -7,8 +7,8 @@
 #include <elf.h>
 #include <string.h>
 
-#include "host/elf.h"
-#include "host/guest_mem.h"
+#include "host/loader/elf.h"
+#include "host/mem/guest_mem.h"
 #include "hypercall/pvkvm_abi.h"
 
 #define TEXT_GPA 0x200000ull

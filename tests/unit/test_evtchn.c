@@ -18,8 +18,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "host/evtchn.h"
-#include "host/vm.h"
+#include "host/services/evtchn.h"
+#include "host/core/vm.h"
 #include "hypercall/pvkvm_abi.h"
 
 static struct vm vm;

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <urcu.h>
 
-#include "host/grant.h"
-#include "host/guest_mem.h"
+#include "host/services/grant.h"
+#include "host/mem/guest_mem.h"
 #include "hypercall/pvkvm_abi.h"
 
 #define MEM_SIZE (2ull << 20)

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <urcu.h>
 
-#include "host/hcall.h"
+#include "host/core/hcall.h"
 #include "hypercall/pvkvm_abi.h"
 
 #define CHECK(cond, ...)                                  \

@@ -3,8 +3,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 
-#include "host/guest_mem.h"
-#include "host/hypercall_page.h"
+#include "host/mem/guest_mem.h"
+#include "host/x86/hypercall_page.h"
 #include "hypercall/pvkvm_abi.h"
 
 Test(hypercall_page, every_stub_is_mov_out_ret_int3)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host/store.h"
+#include "host/services/store.h"
 #include "hypercall/pvkvm_abi.h"
 
 static struct store *s;

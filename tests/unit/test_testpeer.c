@@ -15,13 +15,13 @@
 #include <unistd.h>
 #include <urcu.h>
 
-#include "host/dev_testpeer.h"
-#include "host/evtchn.h"
-#include "host/grant.h"
-#include "host/hcall.h"
-#include "host/store.h"
-#include "host/vm.h"
-#include "host/xenbus.h"
+#include "host/testdev/dev_testpeer.h"
+#include "host/services/evtchn.h"
+#include "host/services/grant.h"
+#include "host/core/hcall.h"
+#include "host/services/store.h"
+#include "host/core/vm.h"
+#include "host/services/xenbus.h"
 #include "hypercall/pvkvm_testif.h"
 
 #define MEM (4u << 20)

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "host/store.h"
-#include "host/xenbus.h"
+#include "host/services/store.h"
+#include "host/services/xenbus.h"
 
 #define UNK PVKVM_XB_UNKNOWN
 #define INI PVKVM_XB_INITIALISING

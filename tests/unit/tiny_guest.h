@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host/hcall.h"
-#include "host/hypercall_page.h"
-#include "host/vm.h"
+#include "host/core/hcall.h"
+#include "host/x86/hypercall_page.h"
+#include "host/core/vm.h"
 
 #define TG_MEM (4u << 20)
 #define TG_CODE 0x100000u

@@ -1,0 +1,606 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `pvkvm bench blk`: see bench_blk.h.
+ *
+ * Each guest configuration runs exactly as `pvkvm run --stats-json F --disk
+ * IMG,mode=M pvkern.elf -- blkbench ...` would (launch_guest with the disk
+ * set attached), inside this process so that the console can be watched
+ * line by line: when the guest prints "blkbench: begin" and "blkbench: end"
+ * (right before and after its measured window) the VMM's exit counters are
+ * snapshotted, so exits per request count only the window: not the boot,
+ * the xenbus handshake, the warm-up or the drain. The console line that
+ * closes the window is one exit of its own and is subtracted.
+ */
+#include "host/bench/bench_blk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host/bench/bench.h"
+#include "host/bench/bench_hostdirect.h"
+#include "host/util/cli.h"
+#include "host/block/disk_attach.h"
+#include "host/core/launch.h"
+#include "host/core/stats.h"
+#include "host/core/vm.h"
+
+#define LINE_MAX_BYTES 512
+#define DEFAULT_IMAGE_BYTES (256ull << 20)
+#define QUICK_IMAGE_BYTES (64ull << 20)
+
+static const struct blk_bench_case cases[] = {
+	{ "randread-4k-qd1", "randread", 4096, 1 },
+	{ "randread-4k-qd32", "randread", 4096, 32 },
+	{ "randwrite-4k-qd1", "randwrite", 4096, 1 },
+	{ "randwrite-4k-qd32", "randwrite", 4096, 32 },
+	{ "read-1m-qd8", "read", 1u << 20, 8 },
+};
+#define NR_CASES (sizeof(cases) / sizeof(cases[0]))
+
+struct bench_opts {
+	char out[PATH_MAX];
+	char image[PATH_MAX];
+	char guest[PATH_MAX];
+	char plot_script[PATH_MAX];
+	bool quick, no_plot;
+	uint64_t time_ms, warmup_ms; /* time_ms: all rounds together */
+	unsigned int rounds;
+	unsigned int round;          /* the one running (stats file names) */
+	char pv_opts[256];          /* appended to the pv disk's --disk spec */
+	bool pick_cases;            /* --case given: only those run */
+	bool want_case[NR_CASES];
+	unsigned int mode_mask;     /* bit per enum blk_bench_mode; 0 = all */
+};
+
+/* ---- one guest run ------------------------------------------------------------ */
+
+struct guest_run {
+	struct vm *vm;
+	struct disk_set disks;
+	struct bench_lines console;
+	uint64_t exits_begin, exits_end;
+	bool begun, ended, got_result;
+	char last_line[LINE_MAX_BYTES];
+	struct blk_bench_result *res;
+};
+
+/* "key=value" fields of the guest's result line. */
+static void parse_result(struct guest_run *g, const char *line)
+{
+	struct blk_bench_result *r = g->res;
+	char copy[LINE_MAX_BYTES], *save = NULL;
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (char *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		const char *v = eq + 1;
+		if (!strcmp(tok, "qd")) r->qd = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(tok, "ops")) r->ops = strtoull(v, NULL, 10);
+		else if (!strcmp(tok, "bytes")) r->bytes = strtoull(v, NULL, 10);
+		else if (!strcmp(tok, "elapsed_ns")) r->elapsed_ns = strtoull(v, NULL, 10);
+		else if (!strcmp(tok, "p50_us")) r->p50_us = strtod(v, NULL);
+		else if (!strcmp(tok, "p99_us")) r->p99_us = strtod(v, NULL);
+		else if (!strcmp(tok, "kicks")) r->kicks = strtoull(v, NULL, 10);
+		else if (!strcmp(tok, "sleeps")) r->sleeps = strtoull(v, NULL, 10);
+	}
+	g->got_result = true;
+}
+
+/* One console line of the guest (a bench_line_fn). */
+static void take_line(void *ctx, const char *line)
+{
+	struct guest_run *g = ctx;
+	if (!strcmp(line, "blkbench: begin")) {
+		g->exits_begin = stats_total_exits(&g->vm->stats);
+		g->begun = true;
+	} else if (!strcmp(line, "blkbench: end")) {
+		g->exits_end = stats_total_exits(&g->vm->stats);
+		g->ended = true;
+	} else if (!strncmp(line, "blkbench: mode=", 15)) {
+		parse_result(g, line);
+	} else if (line[0]) {
+		snprintf(g->last_line, sizeof(g->last_line), "%s", line);
+	}
+}
+
+/* Runs on the vCPU thread, inside CONSOLE_WRITE. */
+static void guest_console(void *ctx, const char *buf, size_t len)
+{
+	struct guest_run *g = ctx;
+	bench_lines_feed(&g->console, buf, len, take_line, g);
+}
+
+static int guest_attach(struct vm *vm, void *ctx)
+{
+	struct guest_run *g = ctx;
+	char err[512];
+	g->vm = vm;
+	if (disk_set_attach(vm, &g->disks, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "pvkvm: %s\n", err);
+	return -1;
+}
+
+static void finish_guest_result(struct guest_run *g, int status)
+{
+	struct blk_bench_result *r = g->res;
+	if (status != 0 || !g->got_result || !g->begun || !g->ended || !r->ops) {
+		snprintf(r->error, sizeof(r->error), "guest exit %d%s%.120s", status,
+			 g->last_line[0] ? ": " : "", g->last_line);
+		return;
+	}
+	/* The "end" line's own CONSOLE_WRITE is inside the snapshot. */
+	r->exits = g->exits_end - g->exits_begin - 1;
+	r->ok = true;
+}
+
+/* Each round gets its share of the measured time. */
+static uint64_t round_ms(const struct bench_opts *o)
+{
+	uint64_t ms = o->time_ms / o->rounds;
+	return ms < 100 ? 100 : ms;
+}
+
+static void guest_cmdline(char *buf, size_t n, const struct blk_bench_case *c,
+			  enum blk_bench_mode m, const struct bench_opts *o)
+{
+	snprintf(buf, n, "blkbench mode=%s rw=%s bs=%u qd=%u time_ms=%llu warmup_ms=%llu",
+		 blk_bench_mode_name(m), c->rw, c->bs, c->qd,
+		 (unsigned long long)round_ms(o), (unsigned long long)o->warmup_ms);
+}
+
+static void run_guest(const struct bench_opts *o, const struct blk_bench_case *c,
+		      enum blk_bench_mode m, struct blk_bench_result *res)
+{
+	struct guest_run *g = calloc(1, sizeof(*g));
+	char spec[PATH_MAX + 256], cmdline[256], stats_path[PATH_MAX + 64], err[512];
+	if (!g) {
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		return;
+	}
+	g->res = res;
+	snprintf(spec, sizeof(spec), "%s,mode=%s%s%.200s", o->image, blk_bench_mode_name(m),
+		 m == BB_PV && o->pv_opts[0] ? "," : "", m == BB_PV ? o->pv_opts : "");
+	if (disk_set_add(&g->disks, spec, err, sizeof(err))) {
+		snprintf(res->error, sizeof(res->error), "%.150s", err);
+		free(g);
+		return;
+	}
+	guest_cmdline(cmdline, sizeof(cmdline), c, m, o);
+	snprintf(stats_path, sizeof(stats_path), "%s/stats/%s-%s-r%u.json", o->out, c->name,
+		 blk_bench_mode_name(m), o->round);
+	struct launch l = {
+		.guest = o->guest, .cmdline = cmdline, .mem_size = 64ull << 20,
+		.nr_vcpus = 1,
+		.timeout_s = (unsigned int)((round_ms(o) + o->warmup_ms) / 1000 + 60),
+		.stats_json = o->out[0] ? stats_path : NULL,
+		.console = guest_console, .console_ctx = g,
+		.attach = guest_attach, .ctx = g,
+	};
+	int status = launch_guest(&l);
+	disk_set_release(&g->disks);
+	finish_guest_result(g, status);
+	free(g);
+}
+
+/* ---- the host-direct ceiling --------------------------------------------------- */
+
+static void run_host(const struct bench_opts *o, const struct blk_bench_case *c,
+		     struct blk_bench_result *res)
+{
+	struct hostdirect_cfg cfg = {
+		.path = o->image, .write = strstr(c->rw, "write") != NULL,
+		.random = strncmp(c->rw, "rand", 4) == 0, .bs = c->bs, .qd = c->qd,
+		.warmup_ms = o->warmup_ms, .time_ms = round_ms(o), .seed = 1,
+	};
+	struct hostdirect_result hr;
+	if (hostdirect_run(&cfg, &hr, res->error, sizeof(res->error)))
+		return;
+	*res = (struct blk_bench_result){
+		.ok = hr.ops > 0, .qd = c->qd, .ops = hr.ops, .bytes = hr.bytes,
+		.elapsed_ns = hr.elapsed_ns, .p50_us = (double)hr.p50_ns / 1e3,
+		.p99_us = (double)hr.p99_ns / 1e3,
+	};
+	if (!res->ok)
+		snprintf(res->error, sizeof(res->error), "no I/O completed");
+}
+
+/* ---- cases ----------------------------------------------------------------------- */
+
+/* Each run starts from a cold page cache for the image, so a buffered mode
+ * (fv, sync) cannot read what an earlier run left in memory. */
+static void drop_cache(const char *image)
+{
+	int fd = open(image, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	fdatasync(fd);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	close(fd);
+}
+
+static void derive(struct blk_bench_result *r)
+{
+	if (!r->ok || !r->elapsed_ns)
+		return;
+	double secs = (double)r->elapsed_ns / 1e9;
+	r->iops = (double)r->ops / secs;
+	r->mbps = (double)r->bytes / secs / 1e6;
+	r->exits_per_req = (double)r->exits / (double)r->ops;
+	r->kicks_per_req = (double)r->kicks / (double)r->ops;
+}
+
+static void progress(const struct bench_opts *o, const struct blk_bench_case *c,
+		     enum blk_bench_mode m, const struct blk_bench_result *r,
+		     unsigned int n, unsigned int total)
+{
+	if (r->ok)
+		fprintf(stderr, "bench blk [%3u/%u] %-18s %-4s round %u/%u qd=%-2u %10.0f IOPS %9.2f MB/s  exits/req %.3f\n",
+			n, total, c->name, blk_bench_mode_name(m), o->round + 1, o->rounds,
+			r->qd, r->iops, r->mbps, r->exits_per_req);
+	else
+		fprintf(stderr, "bench blk [%3u/%u] %-18s %-4s round %u/%u FAILED: %s\n", n, total,
+			c->name, blk_bench_mode_name(m), o->round + 1, o->rounds, r->error);
+}
+
+static bool selected(const struct bench_opts *o, unsigned int i, int m)
+{
+	return (!o->pick_cases || o->want_case[i]) &&
+	       (!o->mode_mask || (o->mode_mask & (1u << m)));
+}
+
+static void run_one(const struct bench_opts *o, unsigned int i, int m,
+		    struct blk_bench_result *r)
+{
+	drop_cache(o->image);
+	if (m == BB_HOST)
+		run_host(o, &cases[i], r);
+	else
+		run_guest(o, &cases[i], (enum blk_bench_mode)m, r);
+	derive(r);
+}
+
+/* The mode is reported by its median round (a failed round wins: a failure
+ * must show); every round's IOPS is kept beside it. */
+static void keep_median(struct blk_bench_result *out,
+			const struct blk_bench_result *rounds, unsigned int n)
+{
+	unsigned int idx[BLK_BENCH_MAX_ROUNDS] = { 0 };
+	for (unsigned int k = 0; k < n; k++) {
+		idx[k] = k;
+		for (unsigned int j = k; j > 0 && rounds[idx[j - 1]].iops > rounds[idx[j]].iops; j--) {
+			unsigned int t = idx[j];
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+		}
+	}
+	unsigned int pick = idx[n / 2];
+	for (unsigned int k = 0; k < n; k++)
+		if (!rounds[k].ok)
+			pick = k;
+	*out = rounds[pick];
+	out->nr_rounds = n;
+	for (unsigned int k = 0; k < n; k++)
+		out->round_iops[k] = rounds[k].ok ? rounds[k].iops : 0;
+}
+
+/*
+ * Every case runs its modes in rounds, the order rotated each round, so
+ * that the disk's drift over minutes (±10-20% on these virtual disks) falls
+ * on every mode alike instead of on whichever ran last.
+ */
+static void run_case(struct bench_opts *o, unsigned int i,
+		     struct blk_bench_result *res, unsigned int *n, unsigned int total)
+{
+	static struct blk_bench_result rounds[BB_NR_MODES][BLK_BENCH_MAX_ROUNDS];
+	memset(rounds, 0, sizeof(rounds));
+	for (o->round = 0; o->round < o->rounds; o->round++) {
+		for (int k = 0; k < BB_NR_MODES; k++) {
+			int m = (int)((o->round + (unsigned int)k) % BB_NR_MODES);
+			if (!selected(o, i, m))
+				continue;
+			run_one(o, i, m, &rounds[m][o->round]);
+			progress(o, &cases[i], (enum blk_bench_mode)m, &rounds[m][o->round],
+				 ++*n, total);
+		}
+	}
+	for (int m = 0; m < BB_NR_MODES; m++) {
+		if (!selected(o, i, m)) {
+			res[m].skipped = true;
+			snprintf(res[m].error, sizeof(res[m].error), "not run (--case/--modes)");
+			continue;
+		}
+		keep_median(&res[m], rounds[m], o->rounds);
+	}
+}
+
+static void run_cases(struct bench_opts *o, struct blk_bench_result (*res)[BB_NR_MODES])
+{
+	unsigned int n = 0, total = 0;
+	for (unsigned int i = 0; i < NR_CASES; i++)
+		for (int m = 0; m < BB_NR_MODES; m++)
+			total += selected(o, i, m) * o->rounds;
+	for (unsigned int i = 0; i < NR_CASES; i++)
+		run_case(o, i, res[i], &n, total);
+}
+
+/* ---- the image ------------------------------------------------------------------- */
+
+/* Real data everywhere: a sparse file would read holes, which no disk
+ * does, at memory speed. */
+static int fill_image(int fd, uint64_t bytes)
+{
+	size_t chunk = 1u << 20;
+	uint64_t *buf = malloc(chunk), x = 0x9e3779b97f4a7c15ull;
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t off = 0; off < bytes; off += chunk) {
+		for (size_t i = 0; i < chunk / 8; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[i] = x;
+		}
+		if (pwrite(fd, buf, chunk, (off_t)off) != (ssize_t)chunk) {
+			free(buf);
+			return -EIO;
+		}
+	}
+	free(buf);
+	return fsync(fd) ? -errno : 0;
+}
+
+static int create_image(struct bench_opts *o, uint64_t bytes)
+{
+	snprintf(o->image, sizeof(o->image), "%s/pvkvm-bench-blk-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	int fd = mkstemp(o->image);
+	if (fd < 0)
+		return -errno;
+	fprintf(stderr, "bench blk: creating a %llu MiB image %s\n",
+		(unsigned long long)(bytes >> 20), o->image);
+	int r = fill_image(fd, bytes);
+	close(fd);
+	if (r)
+		unlink(o->image);
+	return r;
+}
+
+static uint64_t file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+/* ---- options ---------------------------------------------------------------------- */
+
+static int opt_out(void *st, const char *arg)
+{
+	snprintf(((struct bench_opts *)st)->out, PATH_MAX, "%s", arg);
+	return 0;
+}
+
+static int opt_image(void *st, const char *arg)
+{
+	snprintf(((struct bench_opts *)st)->image, PATH_MAX, "%s", arg);
+	return 0;
+}
+
+static int opt_guest(void *st, const char *arg)
+{
+	snprintf(((struct bench_opts *)st)->guest, PATH_MAX, "%s", arg);
+	return 0;
+}
+
+static int opt_quick(void *st, const char *arg)
+{
+	(void)arg;
+	((struct bench_opts *)st)->quick = true;
+	return 0;
+}
+
+static int opt_no_plot(void *st, const char *arg)
+{
+	(void)arg;
+	((struct bench_opts *)st)->no_plot = true;
+	return 0;
+}
+
+static int opt_time(void *st, const char *arg)
+{
+	return cli_parse_uint("--time-ms", arg, 10, 600000, &((struct bench_opts *)st)->time_ms);
+}
+
+static int opt_rounds(void *st, const char *arg)
+{
+	uint64_t n;
+	if (cli_parse_uint("--rounds", arg, 1, BLK_BENCH_MAX_ROUNDS, &n))
+		return -1;
+	((struct bench_opts *)st)->rounds = (unsigned int)n;
+	return 0;
+}
+
+static int opt_case(void *st, const char *arg)
+{
+	struct bench_opts *o = st;
+	for (unsigned int i = 0; i < NR_CASES; i++) {
+		if (!strcmp(arg, cases[i].name)) {
+			o->pick_cases = true;
+			o->want_case[i] = true;
+			return 0;
+		}
+	}
+	fprintf(stderr, "pvkvm: --case: no case '%s'\n", arg);
+	return -1;
+}
+
+static int opt_modes(void *st, const char *arg)
+{
+	struct bench_opts *o = st;
+	char copy[64], *save = NULL;
+	snprintf(copy, sizeof(copy), "%s", arg);
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int m = 0;
+		while (m < BB_NR_MODES && strcmp(t, blk_bench_mode_name((enum blk_bench_mode)m)))
+			m++;
+		if (m == BB_NR_MODES) {
+			fprintf(stderr, "pvkvm: --modes: no mode '%s' (host, fv, sync, pv)\n", t);
+			return -1;
+		}
+		o->mode_mask |= 1u << m;
+	}
+	return 0;
+}
+
+static int opt_pv_opts(void *st, const char *arg)
+{
+	snprintf(((struct bench_opts *)st)->pv_opts, 256, "%s", arg);
+	return 0;
+}
+
+static const struct cli_option blk_options[] = {
+	{"out", 'o', "DIR", "write DIR/blk.json, DIR/blk.dat, DIR/blk.png, DIR/blk.svg and per-run counters in DIR/stats/", opt_out},
+	{"image", 'i', "PATH", "use this raw image (its data is OVERWRITTEN by the write cases); default: a new temporary 256 MiB file, removed at the end", opt_image},
+	{"quick", 'q', NULL, "short runs (300 ms each, 64 MiB image): for CI, not for figures", opt_quick},
+	{"time-ms", 't', "MS", "measured time per case and mode, split over the rounds (default 2000; --quick 300)", opt_time},
+	{"rounds", 'r', "N", "run each case's modes N times, interleaved, and report each mode's median round (default 3; --quick 1)", opt_rounds},
+	{"no-plot", 0, NULL, "do not run gnuplot", opt_no_plot},
+	{"guest", 'g', "PATH", "guest kernel (default: guest/pvkern.elf next to the pvkvm binary)", opt_guest},
+	{"case", 'c', "NAME", "run only this case (repeatable), e.g. randread-4k-qd32: for experiments, not for the table", opt_case},
+	{"modes", 'm', "LIST", "run only these modes, e.g. host,pv: for experiments, not for the table", opt_modes},
+	{"pv-opts", 0, "OPTS", "append OPTS to the pv disk's --disk spec, e.g. poll_us=0: for experiments", opt_pv_opts},
+	{NULL, 0, NULL, NULL, NULL},
+};
+
+static const char blk_usage[] =
+	"usage: pvkvm bench blk [options]\n"
+	"\n"
+	"PV vs full-virt block I/O on one image, beside the host doing the same I/O\n"
+	"directly (libaio, O_DIRECT). Workloads: 4 KiB random read and random write\n"
+	"at queue depth 1 and 32, 1 MiB sequential read at queue depth 8. Modes: host\n"
+	"(the ceiling), fv (emulated ATA PIO), sync (one hypercall per I/O), pv\n"
+	"(blkif rings). fv and sync complete each request before the next: they run\n"
+	"at queue depth 1. Prints IOPS, MB/s, p50/p99 latency and exits per request\n"
+	"(VMM exits inside the measured window / requests), a table with ratios, and\n"
+	"one progress line per run on stderr. See docs/benchmarks.md.\n";
+
+static int parse_opts(int argc, char **argv, struct bench_opts *o)
+{
+	int npos, r = cli_parse(argc, argv, blk_options, o, blk_usage, &npos);
+	if (r)
+		return r > 0 ? 1 : -1;
+	if (npos) {
+		fprintf(stderr, "pvkvm: unexpected argument '%s' (try --help)\n", argv[1]);
+		return -1;
+	}
+	if (!o->time_ms)
+		o->time_ms = o->quick ? 300 : 2000;
+	if (!o->rounds)
+		o->rounds = o->quick ? 1 : 3;
+	o->warmup_ms = o->quick ? 50 : 200;
+	if (!o->guest[0] && bench_default_guest(o->guest, sizeof(o->guest))) {
+		fprintf(stderr, "pvkvm: cannot locate the default guest; use --guest PATH\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* scripts/plot-blk.gp, found from build/pvkvm as ../scripts/. */
+static void locate_plot_script(struct bench_opts *o)
+{
+	char guest_dir[PATH_MAX];
+	if (bench_default_guest(guest_dir, sizeof(guest_dir)))
+		return;
+	char *slash = strrchr(guest_dir, '/');   /* .../build/guest/pvkern.elf */
+	if (slash)
+		*slash = '\0';
+	slash = strrchr(guest_dir, '/');         /* .../build/guest */
+	if (slash)
+		*slash = '\0';
+	snprintf(o->plot_script, sizeof(o->plot_script), "%.*s/../scripts/plot-blk.gp",
+		 PATH_MAX - 32, guest_dir);
+}
+
+static int make_out_dirs(const struct bench_opts *o)
+{
+	char stats[PATH_MAX + 8];
+	if (!o->out[0])
+		return 0;
+	snprintf(stats, sizeof(stats), "%s/stats", o->out);
+	if ((mkdir(o->out, 0755) && errno != EEXIST) || (mkdir(stats, 0755) && errno != EEXIST)) {
+		fprintf(stderr, "pvkvm: cannot create %s: %s\n", stats, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int report(const struct bench_opts *o, struct blk_bench_report *rep)
+{
+	char path[PATH_MAX + 16];
+	blk_bench_print_table(rep, stdout);
+	fflush(stdout);
+	if (!o->out[0])
+		return 0;
+	snprintf(path, sizeof(path), "%s/blk.json", o->out);
+	int r = blk_bench_write_json(rep, path);
+	if (r) {
+		fprintf(stderr, "pvkvm: cannot write %s: %s\n", path, strerror(-r));
+		return -1;
+	}
+	fprintf(stderr, "bench blk: wrote %s\n", path);
+	if (!o->no_plot && blk_bench_plot(rep, o->out, o->plot_script) < 0)
+		return -1;
+	return 0;
+}
+
+static bool all_ok(const struct bench_opts *o, struct blk_bench_result (*res)[BB_NR_MODES])
+{
+	for (unsigned int i = 0; i < NR_CASES; i++)
+		for (int m = 0; m < BB_NR_MODES; m++)
+			if (selected(o, i, m) && !res[i][m].ok)
+				return false;
+	return true;
+}
+
+int bench_blk_main(int argc, char **argv)
+{
+	struct bench_opts *o = calloc(1, sizeof(*o));
+	struct blk_bench_result (*res)[BB_NR_MODES] = calloc(NR_CASES, sizeof(*res));
+	int status = PVKVM_EXIT_VMM_ERROR;
+	if (!o || !res)
+		goto out;
+	int r = parse_opts(argc, argv, o);
+	if (r) {
+		status = r > 0 ? 0 : PVKVM_EXIT_USAGE;
+		goto out;
+	}
+	locate_plot_script(o);
+	if (make_out_dirs(o))
+		goto out;
+	bool created = !o->image[0];
+	if (created && create_image(o, o->quick ? QUICK_IMAGE_BYTES : DEFAULT_IMAGE_BYTES)) {
+		fprintf(stderr, "pvkvm: cannot create the benchmark image: %s\n", strerror(errno));
+		goto out;
+	}
+	run_cases(o, res);
+	struct blk_bench_report rep = {
+		.image = o->image, .image_bytes = file_size(o->image),
+		.image_created = created, .quick = o->quick, .time_ms = round_ms(o),
+		.rounds = o->rounds,
+		.warmup_ms = o->warmup_ms, .cases = cases, .nr_cases = NR_CASES, .res = res,
+	};
+	status = report(o, &rep) == 0 && all_ok(o, res) ? 0 : 1;
+	if (created)
+		unlink(o->image);
+out:
+	free(o);
+	free(res);
+	return status;
+}

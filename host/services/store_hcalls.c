@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The store, as the guest reaches it: the STORE_* hypercalls.
+ *
+ * Every guest string is copied into VMM memory (length checked before the
+ * copy) and validated as a host caller's would be; the guest may not write
+ * under "backend/", which belongs to the host's backends. Guest watches
+ * become store watches whose callback queues a pvkvm_watch_event and raises
+ * PVKVM_VIRQ_STORE; the queue is bounded, and events beyond it are dropped
+ * and counted (the guest re-reads what it watches after each event anyway).
+ *
+ * The per-VM state lives in a device, so the VM's ordinary device stop
+ * removes the guest's watches before the store is freed.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/services/evtchn.h"
+#include "host/mem/guest_mem.h"
+#include "host/core/hcall.h"
+#include "host/services/store.h"
+#include "host/core/vm.h"
+#include "hypercall/pvkvm_abi.h"
+
+#define GUEST_WATCH_MAX 128u
+#define EVENT_QUEUE_LEN 64u
+
+struct guest_watch {
+	struct store_watch *w;
+	char path[PVKVM_STORE_PATH_MAX + 1];
+	uint64_t token;
+	struct guest_watch *next;
+};
+
+struct guest_store {
+	struct device dev;
+	struct vm *vm;
+
+	pthread_mutex_t watch_lock; /* the watch list (vCPU threads) */
+	struct guest_watch *watches;
+	unsigned int nr_watches;
+
+	pthread_mutex_t queue_lock; /* the event ring (any store writer) */
+	struct pvkvm_watch_event queue[EVENT_QUEUE_LEN];
+	unsigned int head, count;
+	atomic_uint_fast64_t dropped;
+};
+
+/* ---- guest strings ---------------------------------------------------------- */
+
+/* Copies a guest path into buf (PVKVM_STORE_PATH_MAX + 1 bytes), NUL-ended. */
+static int copy_path(struct guest_store *gs, uint64_t gpa, uint64_t len,
+		     char *buf)
+{
+	if (len > PVKVM_STORE_PATH_MAX)
+		return -PVKVM_EINVAL;
+	if (gmem_read(&gs->vm->mem, gpa, buf, (size_t)len) < 0)
+		return -PVKVM_EFAULT;
+	buf[len] = '\0';
+	if (memchr(buf, '\0', (size_t)len))
+		return -PVKVM_EINVAL;
+	return 0;
+}
+
+/* "backend/" (PV backends) and "platform/" (the VMM's description of the
+ * emulated hardware) are the host's word: a guest may read them only. */
+static bool under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(path, prefix, n) == 0 &&
+	       (path[n] == '\0' || path[n] == '/');
+}
+
+static bool host_only(const char *path)
+{
+	return path[0] == '\0' || under(path, "backend") ||
+	       under(path, "platform");
+}
+
+/* ---- read, write, list, remove ---------------------------------------------- */
+
+static int64_t hc_read(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
+{
+	(void)v;
+	struct guest_store *gs = ctx;
+	char path[PVKVM_STORE_PATH_MAX + 1];
+	int rc = copy_path(gs, a[0], a[1], path);
+	if (rc)
+		return rc;
+	uint8_t val[PVKVM_STORE_VALUE_MAX];
+	ssize_t len = store_read(gs->vm->store, path, val, sizeof(val));
+	if (len < 0)
+		return len;
+	size_t copy = (uint64_t)len < a[3] ? (size_t)len : (size_t)a[3];
+	if (gmem_write(&gs->vm->mem, a[2], val, copy) < 0)
+		return -PVKVM_EFAULT;
+	return len;
+}
+
+static int64_t hc_write(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
+{
+	(void)v;
+	struct guest_store *gs = ctx;
+	char path[PVKVM_STORE_PATH_MAX + 1];
+	int rc = copy_path(gs, a[0], a[1], path);
+	if (rc)
+		return rc;
+	if (host_only(path))
+		return -PVKVM_EACCES;
+	if (a[3] > PVKVM_STORE_VALUE_MAX)
+		return -PVKVM_E2BIG;
+	uint8_t val[PVKVM_STORE_VALUE_MAX];
+	if (gmem_read(&gs->vm->mem, a[2], val, (size_t)a[3]) < 0)
+		return -PVKVM_EFAULT;
+	return store_write(gs->vm->store, path, val, (size_t)a[3]);
+}
+
+static int64_t hc_list(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
+{
+	(void)v;
+	struct guest_store *gs = ctx;
+	char path[PVKVM_STORE_PATH_MAX + 1];
+	int rc = copy_path(gs, a[0], a[1], path);
+	if (rc)
+		return rc;
+	ssize_t total = store_list(gs->vm->store, path, NULL, 0);
+	if (total <= 0)
+		return total;
+	/* Never allocate more than the listing, whatever buf_len says. */
+	size_t want = (uint64_t)total < a[3] ? (size_t)total : (size_t)a[3];
+	char *buf = malloc(want ? want : 1);
+	if (!buf)
+		return -PVKVM_ENOMEM;
+	total = store_list(gs->vm->store, path, buf, want);
+	if (total >= 0 && gmem_write(&gs->vm->mem, a[2], buf, want) < 0)
+		total = -PVKVM_EFAULT;
+	free(buf);
+	return total;
+}
+
+static int64_t hc_remove(struct vcpu *v, void *ctx,
+			 const uint64_t a[HCALL_NARGS])
+{
+	(void)v;
+	struct guest_store *gs = ctx;
+	char path[PVKVM_STORE_PATH_MAX + 1];
+	int rc = copy_path(gs, a[0], a[1], path);
+	if (rc)
+		return rc;
+	if (host_only(path))
+		return -PVKVM_EACCES;
+	return store_remove(gs->vm->store, path);
+}
+
+/* ---- watches ---------------------------------------------------------------- */
+
+static void queue_event(struct guest_store *gs, const char *path,
+			uint64_t token)
+{
+	pthread_mutex_lock(&gs->queue_lock);
+	bool full = gs->count == EVENT_QUEUE_LEN;
+	if (!full) {
+		struct pvkvm_watch_event *e =
+			&gs->queue[(gs->head + gs->count) % EVENT_QUEUE_LEN];
+		memset(e, 0, sizeof(*e));
+		e->token = token;
+		e->path_len = (uint32_t)strnlen(path, sizeof(e->path) - 1);
+		memcpy(e->path, path, e->path_len);
+		gs->count++;
+	}
+	pthread_mutex_unlock(&gs->queue_lock);
+	if (full)
+		stat_inc(&gs->dropped);
+	evtchn_raise_virq(gs->vm->evtchn, PVKVM_VIRQ_STORE);
+}
+
+static void fire_to_guest(void *arg, const char *path, uint64_t token)
+{
+	queue_event(arg, path, token);
+}
+
+static bool reserve_watch_slot(struct guest_store *gs)
+{
+	pthread_mutex_lock(&gs->watch_lock);
+	bool ok = gs->nr_watches < GUEST_WATCH_MAX;
+	gs->nr_watches += ok;
+	pthread_mutex_unlock(&gs->watch_lock);
+	return ok;
+}
+
+static int64_t hc_watch(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
+{
+	(void)v;
+	struct guest_store *gs = ctx;
+	char path[PVKVM_STORE_PATH_MAX + 1];
+	int rc = copy_path(gs, a[0], a[1], path);
+	if (rc)
+		return rc;
+	struct guest_watch *gw = calloc(1, sizeof(*gw));
+	if (!gw)
+		return -PVKVM_ENOMEM;
+	if (!reserve_watch_slot(gs)) {
+		free(gw);
+		return -PVKVM_ENOSPC;
+	}
+	snprintf(gw->path, sizeof(gw->path), "%s", path);
+	gw->token = a[2];
+	/* Outside watch_lock: the initial firing runs inside store_watch_add. */
+	gw->w = store_watch_add(gs->vm->store, path, gw->token, fire_to_guest, gs);
+	pthread_mutex_lock(&gs->watch_lock);
+	if (gw->w) {
+		gw->next = gs->watches;
+		gs->watches = gw;
+	} else {
+		gs->nr_watches--;
+	}
+	pthread_mutex_unlock(&gs->watch_lock);
+	if (!gw->w) {
+		free(gw);
+		return -PVKVM_EINVAL; /* the store refused the path */
+	}
+	return 0;
+}
+
+static struct guest_watch *unlink_watch(struct guest_store *gs,
+					const char *path, uint64_t token)
+{
+	pthread_mutex_lock(&gs->watch_lock);
+	struct guest_watch **pp = &gs->watches;
+	while (*pp && !((*pp)->token == token &&
+			strcmp((*pp)->path, path) == 0))
+		pp = &(*pp)->next;
+	struct guest_watch *gw = *pp;
+	if (gw) {
+		*pp = gw->next;
+		gs->nr_watches--;
+	}
+	pthread_mutex_unlock(&gs->watch_lock);
+	return gw;
+}
+
+static int64_t hc_unwatch(struct vcpu *v, void *ctx,
+			  const uint64_t a[HCALL_NARGS])
+{
+	(void)v;
+	struct guest_store *gs = ctx;
+	char path[PVKVM_STORE_PATH_MAX + 1];
+	int rc = copy_path(gs, a[0], a[1], path);
+	if (rc)
+		return rc;
+	struct guest_watch *gw = unlink_watch(gs, path, a[2]);
+	if (!gw)
+		return -PVKVM_ENOENT;
+	store_watch_remove(gs->vm->store, gw->w);
+	free(gw);
+	return 0;
+}
+
+static int64_t hc_watch_event(struct vcpu *v, void *ctx,
+			      const uint64_t a[HCALL_NARGS])
+{
+	(void)v;
+	struct guest_store *gs = ctx;
+	if (!gmem_range_ok(&gs->vm->mem, a[0], sizeof(struct pvkvm_watch_event)))
+		return -PVKVM_EFAULT;
+	struct pvkvm_watch_event e;
+	pthread_mutex_lock(&gs->queue_lock);
+	bool have = gs->count > 0;
+	if (have) {
+		e = gs->queue[gs->head];
+		gs->head = (gs->head + 1) % EVENT_QUEUE_LEN;
+		gs->count--;
+	}
+	pthread_mutex_unlock(&gs->queue_lock);
+	if (!have)
+		return 0;
+	gmem_write(&gs->vm->mem, a[0], &e, sizeof(e));
+	return 1;
+}
+
+/* ---- lifetime ---------------------------------------------------------------- */
+
+static void guest_store_stop(struct device *dev, struct vm *vm)
+{
+	(void)vm;
+	struct guest_store *gs = dev->priv;
+	while (gs->watches) {
+		struct guest_watch *gw = gs->watches;
+		gs->watches = gw->next;
+		store_watch_remove(gs->vm->store, gw->w);
+		free(gw);
+	}
+	if (stat_get(&gs->dropped))
+		fprintf(stderr, "pvkvm: %llu store watch events dropped\n",
+			(unsigned long long)stat_get(&gs->dropped));
+	pthread_mutex_destroy(&gs->watch_lock);
+	pthread_mutex_destroy(&gs->queue_lock);
+	free(gs);
+}
+
+int store_register_hypercalls(struct vm *vm)
+{
+	static const struct {
+		unsigned int nr;
+		const char *name;
+		hcall_fn fn;
+	} calls[] = {
+		{ PVKVM_HC_STORE_READ, "store_read", hc_read },
+		{ PVKVM_HC_STORE_WRITE, "store_write", hc_write },
+		{ PVKVM_HC_STORE_LIST, "store_list", hc_list },
+		{ PVKVM_HC_STORE_WATCH, "store_watch", hc_watch },
+		{ PVKVM_HC_STORE_UNWATCH, "store_unwatch", hc_unwatch },
+		{ PVKVM_HC_STORE_WATCH_EVENT, "store_watch_event", hc_watch_event },
+		{ PVKVM_HC_STORE_REMOVE, "store_remove", hc_remove },
+	};
+	struct guest_store *gs = calloc(1, sizeof(*gs));
+	if (!gs)
+		return -PVKVM_ENOMEM;
+	gs->vm = vm;
+	gs->dev.name = "store";
+	gs->dev.priv = gs;
+	gs->dev.stop = guest_store_stop;
+	pthread_mutex_init(&gs->watch_lock, NULL);
+	pthread_mutex_init(&gs->queue_lock, NULL);
+	vm_add_device(vm, &gs->dev);
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		int rc = hcall_register(vm->hcalls, calls[i].nr, calls[i].name,
+					calls[i].fn, gs);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
