@@ -14,6 +14,7 @@
 #include "host/block/disk_attach.h"
 #include "host/core/launch.h"
 #include "host/core/vm.h"
+#include "host/serve/serve.h"
 #include "hypercall/pvkvm_abi.h"
 
 #define PVKVM_VERSION_STRING "0.1"
@@ -192,6 +193,7 @@ static int cmd_bench(int argc, char **argv)
 static const struct subcommand commands[] = {
 	{"run", cmd_run, "run a guest kernel (pvkvm run --help)"},
 	{"bench", cmd_bench, "measure (pvkvm bench --help)"},
+	{"serve", serve_main, "serve PV devices to a Linux guest under QEMU, via ivshmem (pvkvm serve --help)"},
 	{NULL, NULL, NULL},
 };
 
