@@ -138,6 +138,27 @@ static void store_if_changed(struct store *st, const char *dir, const char *key,
 	store_write(st, p, val, strlen(val));
 }
 
+/* The store mirrors the list: a key the frontend no longer writes goes
+ * (a stale ring-ref from an earlier attempt must not outlive it). The
+ * "backend" key is the backend's own. */
+static void forget_dropped_keys(struct sdev *d, const struct kv_list *l)
+{
+	struct store *st = d->s->vm.store;
+	char names[4096];
+	ssize_t n = store_list(st, d->front_dir, names, sizeof(names));
+	if (n < 0 || (size_t)n > sizeof(names))
+		return;
+	for (const char *k = names; k < names + n; k += strlen(k) + 1) {
+		char p[PVKVM_STORE_PATH_MAX];
+		if (strcmp(k, "backend") == 0 || kv_get(l, k))
+			continue;
+		int pl = snprintf(p, sizeof(p), "%s/%.*s", d->front_dir,
+				  (int)PVKVM_IVSHMEM_KEY_MAX, k);
+		if (pl > 0 && (size_t)pl < sizeof(p))
+			store_remove(st, p);
+	}
+}
+
 /* The frontend's key list into device/<type>/<id>/: every key, then state
  * (its watch connects the backend, which reads the other keys). */
 static void apply_frontend(struct sdev *d)
@@ -157,6 +178,7 @@ static void apply_frontend(struct sdev *d)
 		free(l);
 		return;
 	}
+	forget_dropped_keys(d, l);
 	for (unsigned int i = 0; i < l->n; i++)
 		if (strcmp(l->pair[i].key, "state") != 0)
 			store_if_changed(d->s->vm.store, d->front_dir,

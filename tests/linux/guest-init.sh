@@ -1,0 +1,107 @@
+#!/bin/sh
+# /init of the Linux-guest test's initramfs (tests/linux/linux-guest.sh).
+# Loads ext4's modules, then pvbus and pvblk, and runs the phase named by
+# pvphase= on the kernel command line. Every result is a "PV: " line on the
+# console, which the host reads; "PV: FAIL ..." or a missing line fails it.
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /tmp
+mkdir -p /mnt
+
+phase=$(sed -n 's/.*pvphase=\([a-z]*\).*/\1/p' /proc/cmdline)
+kver=$(cat /etc/initramfs-kver)
+for m in $(cat "/lib/modules/$kver/load-order"); do
+	insmod "$m" || echo "PV: FAIL insmod $m"
+done
+
+say() { echo "PV: $*"; }
+fail() { echo "PV: FAIL $*"; poweroff -f; }
+
+# The pattern: 1 MiB the host can rebuild (yes | head), written at 48 MiB,
+# past the 32 MiB file system.
+pattern() { yes pvkvm-linux-guest-pattern | head -c 1048576; }
+PAT_SEEK=768 # 64 KiB blocks: 48 MiB
+
+load_pv() {
+	insmod /lib/pv/pvbus.ko || fail "insmod pvbus"
+	insmod /lib/pv/pvblk.ko || fail "insmod pvblk"
+	i=0
+	while [ ! -b /dev/pvda ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -b /dev/pvda ] || fail "no /dev/pvda after 10 s"
+	say "disk $(cat /sys/block/pvda/size) sectors"
+}
+
+unload_pv() {
+	rmmod pvblk || fail "rmmod pvblk"
+	rmmod pvbus || fail "rmmod pvbus"
+	[ -b /dev/pvda ] && fail "/dev/pvda still there after rmmod"
+	say "rmmod ok"
+}
+
+check_file() {
+	mount -t ext2 /dev/pvda /mnt || fail "mount"
+	want=$(pattern | md5sum | cut -d' ' -f1)
+	got=$(md5sum /mnt/file | cut -d' ' -f1)
+	[ "$got" = "$want" ] || fail "file reads back $got, wrote $want"
+	umount /mnt || fail "umount"
+	say "file ok $got"
+}
+
+check_pattern() {
+	want=$(pattern | md5sum | cut -d' ' -f1)
+	got=$(dd if=/dev/pvda bs=65536 skip=$PAT_SEEK count=16 2>/dev/null | md5sum | cut -d' ' -f1)
+	[ "$got" = "$want" ] || fail "pattern reads back $got, wrote $want"
+	say "pattern ok $got"
+}
+
+case $phase in
+write)
+	load_pv
+	pattern >/tmp/pat
+	dd if=/tmp/pat of=/dev/pvda bs=65536 seek=$PAT_SEEK conv=fsync 2>/dev/null ||
+		fail "dd to /dev/pvda"
+	echo 3 >/proc/sys/vm/drop_caches
+	check_pattern
+	# e2fsprogs' mke2fs, by path: busybox's shell prefers its own applet.
+	/sbin/mke2fs -q -t ext2 -F /dev/pvda 32768 || fail "mke2fs"
+	mount -t ext2 /dev/pvda /mnt || fail "mount after mke2fs"
+	cp /tmp/pat /mnt/file || fail "cp to the file system"
+	sync
+	umount /mnt || fail "umount"
+	echo 3 >/proc/sys/vm/drop_caches
+	check_file
+	cat /sys/bus/pvbus/devices/blk0/pvblk/stats | tr '\n' ' ' | sed 's/^/PV: stats /'
+	echo
+	unload_pv
+	;;
+verify)
+	load_pv
+	check_pattern
+	check_file
+	unload_pv
+	load_pv
+	check_pattern
+	# Writes the host kills us in the middle of (past the file system and
+	# the pattern): the daemon must take the next guest all the same.
+	say "busy"
+	dd if=/dev/zero of=/dev/pvda bs=65536 seek=640 count=64 conv=fsync 2>/dev/null
+	say "busy done"
+	sleep 30
+	;;
+final)
+	load_pv
+	check_pattern
+	check_file
+	unload_pv
+	;;
+*)
+	fail "unknown pvphase '$phase'"
+	;;
+esac
+say "done $phase"
+poweroff -f
