@@ -169,8 +169,14 @@ enum pvkvm_hypercall {
 	/* First number a device may register at run time (e.g. blk sync I/O). */
 	PVKVM_HC_DEVICE_BASE = 32,
 	PVKVM_HC_BLK_SYNC = 32,
+	/* mode=sync network (hypercall/pvkvm_netif.h, docs/net.md):
+	 * (gpa frame, len, nic = 0) -> 0 or -PVKVM_E* */
+	PVKVM_HC_NET_SYNC_TX = 33,
+	/* (gpa buf, buf_len, nic = 0) -> frame length, -PVKVM_EAGAIN (none
+	 * queued) or -PVKVM_E* */
+	PVKVM_HC_NET_SYNC_RX = 34,
 
-	PVKVM_HC_COUNT = 33
+	PVKVM_HC_COUNT = 35
 };
 PVKVM_STATIC_ASSERT(PVKVM_HC_COUNT <= PVKVM_HYPERCALL_MAX, "stubs fit a page");
 
@@ -246,6 +252,11 @@ struct pvkvm_start_info {
 	char cmdline[PVKVM_CMDLINE_MAX]; /* NUL-terminated */
 };
 #define PVKVM_SIF_STATS (1u << 0) /* the VMM counts and prints exits */
+/* Discovery (docs/abi.md, "Discovery"): what the VMM's probe at VM start
+ * found about CPUID at CPL3, and whether it withholds its CPUID leaves. */
+#define PVKVM_SIF_CPUID_CPL3 (1u << 1)       /* pvkvm's leaves are visible at CPL3 */
+#define PVKVM_SIF_CPUID_CPL3_EXITS (1u << 2) /* CPUID at CPL3 exits to this KVM */
+#define PVKVM_SIF_CPUID_HIDDEN (1u << 3)     /* leaves withheld (--hide-cpuid) */
 PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_start_info) == 1104, "start_info size");
 PVKVM_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_start_info, cmdline) == 80,
 		    "start_info cmdline offset");
@@ -315,9 +326,14 @@ PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_time) == 32, "pvkvm_time size");
 #define PVKVM_GTF_READING 0x0008u  /* set by the backend while it reads */
 #define PVKVM_GTF_WRITING 0x0010u  /* set by the backend while it writes */
 
+/* The grantee: the VMM's backends. An entry naming any other domid is
+ * refused by every backend (-PVKVM_EPERM); other values are reserved for
+ * guest-to-guest grants. */
+#define PVKVM_GRANT_DOMID_HOST 0u
+
 struct pvkvm_grant_entry {
 	uint16_t flags;  /* PVKVM_GTF_* */
-	uint16_t domid;  /* 0: the host; reserved for guest-to-guest grants */
+	uint16_t domid;  /* the grantee: PVKVM_GRANT_DOMID_HOST */
 	uint32_t frame;  /* guest page frame number (gpa >> 12) */
 };
 PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_grant_entry) == 8, "grant entry size");
