@@ -194,22 +194,28 @@ static void apply_frontend(struct sdev *d)
 static int vm_services(struct session *s)
 {
 	struct vm *vm = &s->vm;
+	uint64_t pages = s->region.size / PVKVM_PAGE_SIZE;
 	vm->mem = (struct guest_mem){ .host_base = s->region.base,
 				      .size = s->region.size,
-				      .memfd = s->region.memfd };
+				      .memfd = s->region.memfd,
+				      .access = calloc(pages, 1) };
 	vm->grants = grant_table_new(&vm->mem);
 	vm->store = store_new();
 	vm->evtchn = evtchn_table_new(vm);
-	if (!vm->grants || !vm->store || !vm->evtchn)
+	if (!vm->mem.access || !vm->grants || !vm->store || !vm->evtchn)
 		return -ENOMEM;
-	/* The table lives in the region's low pages, which no grant may
-	 * name: set it up first, then fence them off. */
-	grant_table_protect_below(vm->grants, 0);
+	/* The table lives in the region's low pages: set it up while they
+	 * count as the guest's, then fence everything but the rings and
+	 * data pages off, so no grant can make a backend touch the
+	 * directory, the table or a config page. */
+	gmem_set_access(&vm->mem, 0, s->region.size, GMEM_RW);
 	int rc = grant_table_setup(vm->grants, s->region.gnttab_off,
 				   s->region.gnttab_entries);
 	if (rc)
 		return rc;
-	grant_table_protect_below(vm->grants, s->region.first_granted);
+	gmem_set_access(&vm->mem, 0, s->region.first_granted, GMEM_NONE);
+	gmem_set_access(&vm->mem, s->region.used, s->region.size - s->region.used,
+			GMEM_NONE);
 	s->delivery = (struct evtchn_delivery){ .arm = deliver_arm,
 						.notify = deliver_notify,
 						.ctx = s };
@@ -308,6 +314,7 @@ static void teardown(struct session *s)
 	store_free(s->vm.store);
 	evtchn_table_free(s->vm.evtchn);
 	grant_table_free(s->vm.grants);
+	free(s->vm.mem.access);
 	for (unsigned int v = 0; v < PVKVM_IVSHMEM_MAX_VECTORS; v++) {
 		if (s->server_efd[v] >= 0)
 			close(s->server_efd[v]);
