@@ -52,9 +52,23 @@ static int opt_disk(void *st, const char *arg)
 
 static int opt_net(void *st, const char *arg)
 {
-	(void)st;
-	fprintf(stderr, "pvkvm serve: --net %s: the network backend is not served yet\n", arg);
-	return -1;
+	struct serve_config *c = st;
+	char err[512];
+	if (c->nr_nets == NET_MAX) {
+		fprintf(stderr, "pvkvm serve: at most %u NICs\n", NET_MAX);
+		return -1;
+	}
+	struct net_opt *o = &c->net[c->nr_nets];
+	if (net_opt_parse(arg, o, err, sizeof(err))) {
+		fprintf(stderr, "pvkvm serve: %s\n", err);
+		return -1;
+	}
+	if (o->mode != NET_MODE_PV || o->queues != 1) {
+		fprintf(stderr, "pvkvm serve: --net %s: only mode=pv with one queue is served\n", arg);
+		return -1;
+	}
+	c->nr_nets++;
+	return 0;
 }
 
 static int opt_stats(void *st, const char *arg)
@@ -76,21 +90,21 @@ static int opt_sessions(void *st, const char *arg)
 static const struct cli_option serve_options[] = {
 	{"socket", 's', "PATH", "the UNIX socket QEMU's ivshmem-doorbell chardev connects to (required)", opt_socket},
 	{"disk", 0, "PATH[,ro][,direct=on|off][,poll_us=N]", "serve a raw disk image as PV disk blk<n> (repeatable, n from 0)", opt_disk},
-	{"net", 0, "SPEC", "a PV network interface (not served yet)", opt_net},
+	{"net", 0, "tap=NAME|switch=NAME[,mac=XX:XX:XX:XX:XX:XX]", "serve a PV NIC net<n> on a TAP or a built-in switch port (repeatable, n from 0)", opt_net},
 	{"stats", 0, NULL, "print each device's counters to stderr when its guest leaves", opt_stats},
 	{"sessions", 0, "N", "exit after N guests have come and gone (default: serve until SIGINT/SIGTERM)", opt_sessions},
 	{NULL, 0, NULL, NULL, NULL},
 };
 
 static const char serve_usage[] =
-	"usage: pvkvm serve --socket PATH --disk IMAGE [options]\n"
+	"usage: pvkvm serve --socket PATH [--disk IMAGE]... [--net tap=NAME]... [options]\n"
 	"\n"
 	"Serves pvkvm's PV devices to a Linux guest under a stock QEMU, through\n"
 	"QEMU's ivshmem-doorbell device, one guest at a time:\n"
 	"  qemu-system-x86_64 ... -chardev socket,path=PATH,id=pv \\\n"
 	"      -device ivshmem-doorbell,chardev=pv,vectors=N\n"
-	"with N at least 1 + the number of disks. In the guest, insmod pvbus.ko\n"
-	"and pvblk.ko (docs/linux-guests.md). A guest that leaves, crashes or\n"
+	"with N at least 1 + the number of disks and NICs. In the guest, insmod\n"
+	"pvbus.ko, pvblk.ko and pvnet.ko (docs/linux-guests.md). A guest that leaves, crashes or\n"
 	"writes garbage into the region is logged in one line; the next one is\n"
 	"served on a fresh region.\n";
 
@@ -181,8 +195,8 @@ int serve_main(int argc, char **argv)
 		free(cfg);
 		return r > 0 ? 0 : PVKVM_EXIT_USAGE;
 	}
-	if (!cfg->socket_path || cfg->nr_disks == 0) {
-		fprintf(stderr, "pvkvm serve: needs --socket PATH and at least one --disk (try --help)\n");
+	if (!cfg->socket_path || cfg->nr_disks + cfg->nr_nets == 0) {
+		fprintf(stderr, "pvkvm serve: needs --socket PATH and a --disk or --net (try --help)\n");
 		free(cfg);
 		return PVKVM_EXIT_USAGE;
 	}
@@ -192,8 +206,9 @@ int serve_main(int argc, char **argv)
 		free(cfg);
 		return PVKVM_EXIT_VMM_ERROR;
 	}
-	fprintf(stderr, "pvkvm serve: listening on %s, %u disk(s); QEMU needs vectors=%u\n",
-		cfg->socket_path, cfg->nr_disks, 1 + cfg->nr_disks);
+	fprintf(stderr, "pvkvm serve: listening on %s, %u disk(s), %u NIC(s); QEMU needs vectors=%u\n",
+		cfg->socket_path, cfg->nr_disks, cfg->nr_nets,
+		1 + cfg->nr_disks + cfg->nr_nets);
 	int status = serve_loop(cfg, lfd, sfd);
 	close(lfd);
 	unlink(cfg->socket_path);

@@ -20,6 +20,10 @@
 #include "host/block/blk_image.h"
 #include "host/block/blkback.h"
 #include "host/core/vm.h"
+#include "host/net/net_port.h"
+#include "host/net/net_switch.h"
+#include "host/net/net_tap.h"
+#include "host/net/netback.h"
 #include "host/serve/ivshmem_proto.h"
 #include "host/serve/kv.h"
 #include "host/serve/region.h"
@@ -36,6 +40,7 @@ struct sdev {
 	struct session *s;
 	unsigned int idx;       /* in the region's directory */
 	struct device *dev;
+	void (*destroy)(struct device *dev);
 	struct store_watch *watch;
 	pthread_mutex_t lock;   /* publishing the backend list */
 	char back_dir[64];
@@ -52,7 +57,7 @@ struct session {
 	int server_efd[PVKVM_IVSHMEM_MAX_VECTORS]; /* the guest's doorbells */
 	int guest_efd[PVKVM_IVSHMEM_MAX_VECTORS];  /* the guest's MSI-X */
 	unsigned int nr_devs;
-	struct sdev devs[DISK_MAX];
+	struct sdev devs[DISK_MAX + NET_MAX];
 };
 
 /* ---- event channels over ivshmem --------------------------------------------- */
@@ -248,6 +253,16 @@ static unsigned int log2u(unsigned int v)
 	return o;
 }
 
+static int start_device(struct session *s, struct sdev *d)
+{
+	int rc = d->dev->start(d->dev, &s->vm);
+	if (rc)
+		return rc;
+	/* Fires once now: the first list (InitWait and the features). */
+	d->watch = store_watch_add(s->vm.store, d->back_dir, 0, publish_backend, d);
+	return d->watch ? 0 : -ENOMEM;
+}
+
 static int start_disk(struct session *s, unsigned int i)
 {
 	const struct disk_opt *o = &s->cfg->disk[i];
@@ -271,6 +286,7 @@ static int start_disk(struct session *s, unsigned int i)
 	pthread_mutex_init(&d->lock, NULL);
 	snprintf(d->back_dir, sizeof(d->back_dir), "backend/blk/%u", i);
 	snprintf(d->front_dir, sizeof(d->front_dir), "device/blk/%u", i);
+	d->destroy = blkback_destroy;
 	d->dev = blkback_create(img, &bc); /* owns img from here */
 	if (!d->dev) {
 		blk_image_close(img);
@@ -278,12 +294,42 @@ static int start_disk(struct session *s, unsigned int i)
 		return -ENOMEM;
 	}
 	s->nr_devs = i + 1;
-	rc = d->dev->start(d->dev, &s->vm);
-	if (rc)
+	return start_device(s, d);
+}
+
+static int start_net(struct session *s, unsigned int j)
+{
+	const struct net_opt *o = &s->cfg->net[j];
+	unsigned int i = s->cfg->nr_disks + j;
+	struct sdev *d = &s->devs[i];
+	struct net_port *port;
+	char err[256];
+	int rc = o->link == NET_LINK_TAP ? net_tap_open(o->name, 1, &port, err, sizeof(err))
+					 : net_switch_open(o->name, 1, &port, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "pvkvm serve: --net %s: %s\n", o->name, err);
 		return rc;
-	/* Fires once now: the first list (InitWait and the features). */
-	d->watch = store_watch_add(s->vm.store, d->back_dir, 0, publish_backend, d);
-	return d->watch ? 0 : -ENOMEM;
+	}
+	struct netback_config nc;
+	netback_config_default(&nc, j);
+	nc.max_queues = 1;
+	if (o->has_mac)
+		memcpy(nc.mac, o->mac, sizeof(nc.mac));
+	else
+		net_default_mac(j, nc.mac);
+	d->s = s;
+	d->idx = i;
+	pthread_mutex_init(&d->lock, NULL);
+	snprintf(d->back_dir, sizeof(d->back_dir), "backend/net/%u", j);
+	snprintf(d->front_dir, sizeof(d->front_dir), "device/net/%u", j);
+	d->destroy = netback_destroy;
+	d->dev = netback_create(port, &nc); /* owns port from here */
+	if (!d->dev) {
+		net_port_close(port);
+		return -ENOMEM;
+	}
+	s->nr_devs = i + 1;
+	return start_device(s, d);
 }
 
 static void print_stats(struct session *s)
@@ -308,7 +354,8 @@ static void teardown(struct session *s)
 	if (s->cfg->stats)
 		print_stats(s);
 	for (unsigned int i = 0; i < s->nr_devs; i++) {
-		blkback_destroy(s->devs[i].dev);
+		if (s->devs[i].dev)
+			s->devs[i].destroy(s->devs[i].dev);
 		pthread_mutex_destroy(&s->devs[i].lock);
 	}
 	store_free(s->vm.store);
@@ -326,16 +373,22 @@ static void teardown(struct session *s)
 
 static int setup(struct session *s, uint32_t session_no)
 {
-	struct region_dev_spec spec[DISK_MAX];
+	struct region_dev_spec spec[DISK_MAX + NET_MAX];
+	unsigned int n = s->cfg->nr_disks + s->cfg->nr_nets;
 	char err[256];
 	for (unsigned int i = 0; i < s->cfg->nr_disks; i++)
 		spec[i] = (struct region_dev_spec){
 			.type = PVKVM_IVSHMEM_DEV_BLK, .id = i,
 			.ring_pages = SERVE_BLK_RING_PAGES,
 			.data_pages = SERVE_BLK_DATA_PAGES, .nr_vectors = 1 };
+	for (unsigned int j = 0; j < s->cfg->nr_nets; j++)
+		spec[s->cfg->nr_disks + j] = (struct region_dev_spec){
+			.type = PVKVM_IVSHMEM_DEV_NET, .id = j,
+			.ring_pages = SERVE_NET_RING_PAGES,
+			.data_pages = SERVE_NET_DATA_PAGES, .nr_vectors = 1 };
 	for (unsigned int v = 0; v < PVKVM_IVSHMEM_MAX_VECTORS; v++)
 		s->server_efd[v] = s->guest_efd[v] = -1;
-	int rc = region_create(&s->region, spec, s->cfg->nr_disks, SERVER_PEER_ID,
+	int rc = region_create(&s->region, spec, n, SERVER_PEER_ID,
 			       session_no, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "pvkvm serve: %s\n", err);
@@ -346,6 +399,8 @@ static int setup(struct session *s, uint32_t session_no)
 		rc = make_eventfds(s);
 	for (unsigned int i = 0; !rc && i < s->cfg->nr_disks; i++)
 		rc = start_disk(s, i);
+	for (unsigned int j = 0; !rc && j < s->cfg->nr_nets; j++)
+		rc = start_net(s, j);
 	if (!rc)
 		rc = ivshmem_greet(s->sock, GUEST_PEER_ID, s->region.memfd,
 				   SERVER_PEER_ID, s->server_efd, s->guest_efd,

@@ -17,11 +17,14 @@
 #include <stdint.h>
 
 #include "host/block/disk_attach.h"
+#include "host/net/net_attach.h"
 
 struct serve_config {
 	const char *socket_path;
 	unsigned int nr_disks;
 	struct disk_opt disk[DISK_MAX];
+	unsigned int nr_nets;
+	struct net_opt net[NET_MAX];
 	bool stats;
 	unsigned int max_sessions; /* 0: serve until a signal */
 };
@@ -29,6 +32,9 @@ struct serve_config {
 /* Ring and data pages per disk: 64 slots, each with a 44 KiB buffer. */
 #define SERVE_BLK_RING_PAGES 2u
 #define SERVE_BLK_DATA_PAGES (64u * 11u)
+/* Per NIC: a tx and an rx ring page; a page per tx and per rx slot. */
+#define SERVE_NET_RING_PAGES 2u
+#define SERVE_NET_DATA_PAGES (2u * 128u)
 
 enum session_end {
 	SESSION_GUEST_LEFT,  /* QEMU closed the socket: serve the next one */

@@ -27,6 +27,7 @@ PAT_SEEK=768 # 64 KiB blocks: 48 MiB
 load_pv() {
 	insmod /lib/pv/pvbus.ko || fail "insmod pvbus"
 	insmod /lib/pv/pvblk.ko || fail "insmod pvblk"
+	insmod /lib/pv/pvnet.ko || fail "insmod pvnet"
 	i=0
 	while [ ! -b /dev/pvda ] && [ $i -lt 100 ]; do
 		sleep 0.1
@@ -37,6 +38,9 @@ load_pv() {
 }
 
 unload_pv() {
+	ip link set eth0 down 2>/dev/null
+	rmmod pvnet || fail "rmmod pvnet"
+	[ -e /sys/class/net/eth0 ] && fail "eth0 still there after rmmod"
 	rmmod pvblk || fail "rmmod pvblk"
 	rmmod pvbus || fail "rmmod pvbus"
 	[ -b /dev/pvda ] && fail "/dev/pvda still there after rmmod"
@@ -59,9 +63,40 @@ check_pattern() {
 	say "pattern ok $got"
 }
 
+# The PV NIC against the TAP in the host's test namespace (10.77.0.1).
+net_up() {
+	i=0
+	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e /sys/class/net/eth0 ] || fail "no eth0 after 10 s"
+	ip link set eth0 up || fail "ip link set eth0 up"
+	ip addr add 10.77.0.2/24 dev eth0 || fail "ip addr add"
+	i=0
+	while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	say "eth0 mac $(cat /sys/class/net/eth0/address) mtu $(cat /sys/class/net/eth0/mtu) carrier $(cat /sys/class/net/eth0/carrier)"
+	ping -c 3 -W 5 10.77.0.1 >/tmp/ping.out 2>&1 && say "ping ok" ||
+		{ cat /tmp/ping.out; fail "ping 10.77.0.1"; }
+}
+
+net_udp() {
+	/bin/udpx send 10.77.0.1 5555 pvkvm-udp-from-guest || fail "udp send"
+	say "udp sent"
+	say "udp listening"
+	got=$(/bin/udpx recv 6666 60) || fail "no udp datagram from the host in 60 s"
+	say "udp got $got"
+	say "eth0 stats rx_packets $(cat /sys/class/net/eth0/statistics/rx_packets) tx_packets $(cat /sys/class/net/eth0/statistics/tx_packets) rx_dropped $(cat /sys/class/net/eth0/statistics/rx_dropped) tx_dropped $(cat /sys/class/net/eth0/statistics/tx_dropped)"
+}
+
 case $phase in
 write)
 	load_pv
+	net_up
+	net_udp
 	pattern >/tmp/pat
 	dd if=/tmp/pat of=/dev/pvda bs=65536 seek=$PAT_SEEK conv=fsync 2>/dev/null ||
 		fail "dd to /dev/pvda"
@@ -95,6 +130,7 @@ verify)
 	;;
 final)
 	load_pv
+	net_up
 	check_pattern
 	check_file
 	unload_pv

@@ -60,8 +60,9 @@ pvkvm=$BUILD/pvkvm garbage=$BUILD/tests/linux/ivshmem-garbage
 
 work=$BUILD/linux-guest/run.$$
 mkdir -p "$work"
-serve_pid='' qemu_pid=''
+serve_pid='' qemu_pid='' ns=pvkvm-lg-$$
 cleanup() {
+	ip netns del "$ns" 2>/dev/null
 	[[ -n $qemu_pid ]] && kill -9 "$qemu_pid" 2>/dev/null
 	[[ -n $serve_pid ]] && kill -9 "$serve_pid" 2>/dev/null
 	if [[ $keep -eq 0 && $failed -eq 0 ]]; then rm -rf "$work"; fi
@@ -77,60 +78,75 @@ if ! make --no-print-directory -s BUILD="$BUILD" KDIR="/usr/src/linux-headers-$k
 	echo "$passed passed, $failed failed"
 	exit 1
 fi
-ok "pvbus.ko and pvblk.ko build against linux-headers-$kver"
+ok "pvbus.ko, pvblk.ko and pvnet.ko build against linux-headers-$kver"
 mods=$BUILD/linux-modules
-for m in pvbus pvblk; do
+for m in pvbus pvblk pvnet; do
 	if modinfo -F parm "$mods/$m.ko" >"$work/$m.parm" && [[ $m == pvbus || -s $work/$m.parm ]]; then :; else
 		bad "modinfo $m.ko lists its parameters"
 	fi
 done
 
+cc -O2 -static -Wall -Werror -o "$work/udpx" tests/linux/udpx.c || skip "cannot build a static binary (libc6-dev?)"
 scripts/mk-initramfs.sh -o "$work/initrd.gz" -i tests/linux/guest-init.sh -k "$kver" -m ext4 -m crc32c_generic \
 	-f "$mods/pvbus.ko:/lib/pv/pvbus.ko" -f "$mods/pvblk.ko:/lib/pv/pvblk.ko" \
+	-f "$mods/pvnet.ko:/lib/pv/pvnet.ko" -f "$work/udpx:/bin/udpx" \
 	-f "$(command -v mke2fs):/sbin/mke2fs" -f /etc/mke2fs.conf:/etc/mke2fs.conf
 
 # --- the daemon ----------------------------------------------------------------------
 img=$work/disk.img sock=$work/pv.sock slog=$work/serve.log
 truncate -s 64M "$img"
-"$pvkvm" serve --socket "$sock" --disk "$img" --stats 2>"$slog" &
+# The NIC's wire: a TAP in a namespace of our own, made before the daemon
+# (which runs in it) attaches, so it keeps its address across guests.
+command -v ip >/dev/null || skip "iproute2 not installed"
+ip netns add "$ns" || skip "cannot create a network namespace"
+ip netns exec "$ns" ip tuntap add dev pvtap0 mode tap vnet_hdr
+ip netns exec "$ns" ip addr add 10.77.0.1/24 dev pvtap0
+ip netns exec "$ns" ip link set pvtap0 up
+ip netns exec "$ns" "$pvkvm" serve --socket "$sock" --disk "$img" --net tap=pvtap0 --stats 2>"$slog" &
 serve_pid=$!
 for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.05; done
 [[ -S $sock ]] || { cat "$slog"; bad "pvkvm serve listens on $sock"; exit 1; }
 
 serve_alive() { kill -0 "$serve_pid" 2>/dev/null; }
 
-# Boots a guest for one phase; returns once its console shows $2 (or the
-# guest ends, or the time limit passes: then it fails loudly).
+# Boots a guest for one phase and waits until its console shows $2.
 boot() {
-	local phase=$1 until=$2 log=$work/console-$1.log
+	local phase=$1 log=$work/console-$1.log
 	: >"$log"
 	qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot -net none \
 		-kernel "$kernel" -initrd "$work/initrd.gz" \
 		-append "console=ttyS0 quiet panic=-1 pvphase=$phase" \
-		-chardev socket,path="$sock",id=pv -device ivshmem-doorbell,chardev=pv,vectors=2 \
+		-chardev socket,path="$sock",id=pv -device ivshmem-doorbell,chardev=pv,vectors=3 \
 		</dev/null >"$log" 2>&1 &
 	qemu_pid=$!
-	local start=$SECONDS
+	boot_start=$SECONDS
+	boot_wait "$phase" "$2"
+}
+
+# Waits until the console shows $2, a failure, or the guest's end; past the
+# time limit it says so loudly and kills the guest.
+boot_wait() {
+	local phase=$1 until=$2 log=$work/console-$1.log
 	while ! grep -q -e "$until" -e '^PV: FAIL' "$log" 2>/dev/null; do
 		if ! kill -0 "$qemu_pid" 2>/dev/null; then break; fi
-		if ((SECONDS - start > guest_timeout)); then
+		if ((SECONDS - boot_start > guest_timeout)); then
 			echo "$prog: TIMEOUT: guest '$phase' showed no '$until' within ${guest_timeout}s"
 			kill -9 "$qemu_pid"
 			break
 		fi
 		sleep 0.2
 	done
-	# Terminal escapes (CSI sequences, ESC c) and CRs out: plain lines.
-	sed -i -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[@-Z\\-_a-z]//g' -e 's/\r//g' "$log"
-	echo "$prog: guest '$phase' ran $((SECONDS - start)) s"
+	echo "$prog: guest '$phase' at '$until' after $((SECONDS - boot_start)) s"
 }
 
+# Waits for the guest to end (10 s at most, then kills it) and cleans its
+# console log: terminal escapes (CSI sequences, ESC c) and CRs out.
 wait_qemu() {
-	local i
+	local i log=$work/console-$1.log
 	for i in $(seq 50); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.2; done
-	kill -9 "$qemu_pid" 2>/dev/null || true
-	wait "$qemu_pid" 2>/dev/null || true
+	{ kill -9 "$qemu_pid" && wait "$qemu_pid"; } 2>/dev/null || true
 	qemu_pid=''
+	sed -i -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[@-Z\\-_a-z]//g' -e 's/\r//g' "$log"
 }
 
 show() { sed 's/^/  guest| /' "$1" | grep -v '^  guest| *$' | tail -n 40; }
@@ -143,14 +159,27 @@ expect() { # expect LOG MARKER WHAT
 want_pattern=$( (yes pvkvm-linux-guest-pattern || true) | head -c 1048576 | md5sum | cut -d' ' -f1)
 
 # --- 1: write ------------------------------------------------------------------------
-boot write 'PV: done write'
-wait_qemu
+ip netns exec "$ns" "$work/udpx" recv 5555 300 >"$work/udp-from-guest" 2>&1 &
+udp_pid=$!
+boot write 'PV: udp listening'
+for _ in $(seq 120); do
+	grep -q '^PV: udp got\|^PV: FAIL' "$work/console-write.log" && break
+	ip netns exec "$ns" "$work/udpx" send 10.77.0.2 6666 pvkvm-udp-from-host || true
+	sleep 0.5
+done
+boot_wait write 'PV: done write'
+wait_qemu write
+wait "$udp_pid" 2>/dev/null || true
 log=$work/console-write.log
 grep '^PV: ' "$log" | sed 's/^/  /'
 expect "$log" "disk 131072 sectors" "the guest sees a 64 MiB /dev/pvda"
 expect "$log" "pattern ok $want_pattern" "dd writes and reads back a 1 MiB pattern"
 expect "$log" "file ok $want_pattern" "mke2fs, mount, write a file, umount, mount, read it back"
-expect "$log" "rmmod ok" "rmmod pvblk and pvbus, /dev/pvda gone"
+expect "$log" "rmmod ok" "rmmod pvnet, pvblk and pvbus, eth0 and /dev/pvda gone"
+expect "$log" "eth0 mac 52:54:00:.* mtu 1500 carrier 1" "pvnet: MAC and MTU from the config, carrier up"
+expect "$log" "ping ok" "pvnet: the guest pings the TAP's address in the namespace"
+expect "$log" "udp got pvkvm-udp-from-host" "pvnet: a UDP datagram from the namespace reaches the guest"
+if grep -q '^pvkvm-udp-from-guest$' "$work/udp-from-guest"; then ok "pvnet: a UDP datagram from the guest reaches the namespace"; else bad "no UDP datagram from the guest in the namespace"; fi
 got=$(dd if="$img" bs=65536 skip=768 count=16 2>/dev/null | md5sum | cut -d' ' -f1)
 if [[ $got == "$want_pattern" ]]; then ok "the image holds the pattern at 48 MiB (host read)"; else bad "the image holds $got at 48 MiB, not the pattern"; fi
 if e2fsck -fn "$img" >"$work/fsck.log" 2>&1; then ok "e2fsck -fn on the host finds the file system clean"; else cat "$work/fsck.log"; bad "e2fsck on the host"; fi
@@ -171,7 +200,7 @@ if grep -q 'ring broken' "$slog"; then ok "the broken ring is logged"; else bad 
 boot verify 'PV: busy'
 sleep 0.5
 [[ -n $qemu_pid ]] && kill -9 "$qemu_pid" 2>/dev/null
-wait_qemu
+wait_qemu verify
 log=$work/console-verify.log
 grep '^PV: ' "$log" | sed 's/^/  /'
 expect "$log" "file ok $want_pattern" "a new QEMU on the same daemon finds the file"
@@ -182,11 +211,12 @@ if serve_alive; then ok "the daemon survives a QEMU killed mid-write"; else bad 
 
 # --- 4: final --------------------------------------------------------------------------
 boot final 'PV: done final'
-wait_qemu
+wait_qemu final
 log=$work/console-final.log
 grep '^PV: ' "$log" | sed 's/^/  /'
 expect "$log" "pattern ok $want_pattern" "after the kill: the pattern is intact"
 expect "$log" "file ok $want_pattern" "after the kill: the file is intact"
+expect "$log" "ping ok" "after the kill: the NIC works again"
 expect "$log" "rmmod ok" "after the kill: rmmod cleanly"
 if grep -q '^PV: FAIL' "$work"/console-*.log; then bad "a guest reported a failure"; grep -h '^PV: FAIL' "$work"/console-*.log; fi
 
