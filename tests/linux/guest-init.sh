@@ -124,7 +124,7 @@ verify)
 	# Writes the host kills us in the middle of (past the file system and
 	# the pattern): the daemon must take the next guest all the same.
 	say "busy"
-	dd if=/dev/zero of=/dev/pvda bs=65536 seek=640 count=64 conv=fsync 2>/dev/null
+	dd if=/dev/zero of=/dev/pvda bs=65536 seek=640 count=128 conv=fsync 2>/dev/null
 	say "busy done"
 	sleep 30
 	;;
