@@ -182,6 +182,7 @@ struct subcommand {
 static const struct subcommand bench_commands[] = {
 	{"hypercall", bench_hypercall_main, "hypercall vs plain exit vs ioeventfd notify, in guest cycles"},
 	{"blk", bench_blk_main, "block I/O: fv vs sync vs pv vs the host directly (IOPS, MB/s, exits/request)"},
+	{"linux", serve_bench_linux_main, "block I/O in a Linux guest under QEMU: pvblk vs virtio-blk vs IDE"},
 	{NULL, NULL, NULL},
 };
 

@@ -7,5 +7,7 @@
 #define PVKVM_SERVE_H
 
 int serve_main(int argc, char **argv);
+/* `pvkvm bench linux`: pvblk vs virtio-blk vs IDE in one guest. */
+int serve_bench_linux_main(int argc, char **argv);
 
 #endif
