@@ -18,6 +18,7 @@
 #include "host/core/launch.h"
 #include "host/core/vm.h"
 #include "host/platform/platform.h"
+#include "host/serve/serve.h"
 #include "hypercall/pvkvm_abi.h"
 
 #define PVKVM_VERSION_STRING "0.1"
@@ -184,6 +185,7 @@ static const struct subcommand bench_commands[] = {
 	{"hypercall", bench_hypercall_main, "hypercall vs plain exit vs ioeventfd notify, in guest cycles"},
 	{"blk", bench_blk_main, "block I/O: fv vs sync vs pv vs the host directly (IOPS, MB/s, exits/request)"},
 	{"net", bench_net_main, "network: fv vs sync vs pv vs the host on the same TAP (pps, Mbit/s, exits/packet)"},
+	{"linux", serve_bench_linux_main, "block I/O in a Linux guest under QEMU: pvblk vs virtio-blk vs IDE"},
 	{NULL, NULL, NULL},
 };
 
@@ -237,6 +239,7 @@ static const struct subcommand commands[] = {
 	{"run", cmd_run, "run a guest kernel (pvkvm run --help)"},
 	{"bench", cmd_bench, "measure (pvkvm bench --help)"},
 	{"platform", platform_main, "measure and print the host's facts (pvkvm platform --help)"},
+	{"serve", serve_main, "serve PV devices to a Linux guest under QEMU, via ivshmem (pvkvm serve --help)"},
 	{NULL, NULL, NULL},
 };
 
