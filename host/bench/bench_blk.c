@@ -557,6 +557,7 @@ static int report(const struct bench_opts *o, struct blk_bench_report *rep)
 		return -1;
 	}
 	fprintf(stderr, "bench blk: wrote %s\n", path);
+	blk_bench_write_summary(rep, o->out);
 	if (!o->no_plot && blk_bench_plot(rep, o->out, o->plot_script) < 0)
 		return -1;
 	return 0;

@@ -69,6 +69,9 @@ int blk_bench_write_json(const struct blk_bench_report *r, const char *path);
 int blk_bench_plot(const struct blk_bench_report *r, const char *dir,
 		   const char *script);
 
+/* Appends one row per case and mode to DIR's summary (bench_summary.h). */
+void blk_bench_write_summary(const struct blk_bench_report *r, const char *dir);
+
 /* `pvkvm bench blk [options]`. Exit status. */
 int bench_blk_main(int argc, char **argv);
 

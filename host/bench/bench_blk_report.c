@@ -2,6 +2,7 @@
 /* `pvkvm bench blk` output: the table, the JSON and the plot. */
 #include "host/bench/bench_blk.h"
 #include "host/bench/bench_meta.h"
+#include "host/bench/bench_summary.h"
 #include "host/platform/platform.h"
 
 #include <errno.h>
@@ -279,4 +280,27 @@ int blk_bench_plot(const struct blk_bench_report *r, const char *dir, const char
 	}
 	fprintf(stderr, "bench blk: wrote %s/blk.png and %s/blk.svg\n", dir, dir);
 	return 0;
+}
+
+/* ---- summary rows (pvkvm bench's matrix table) ----------------------------- */
+
+void blk_bench_write_summary(const struct blk_bench_report *r, const char *dir)
+{
+	for (unsigned int i = 0; i < r->nr_cases; i++) {
+		const struct blk_bench_result *host = &r->res[i][BB_HOST];
+		for (int m = 0; m < BB_NR_MODES; m++) {
+			const struct blk_bench_result *x = &r->res[i][m];
+			if (!x->ok)
+				continue;
+			struct bench_summary_row row = {
+				.bench = "blk", .name = r->cases[i].name,
+				.mode = blk_bench_mode_name((enum blk_bench_mode)m),
+				.metric = "IOPS", .value = x->iops,
+				.spread = bench_spread(x->round_iops, x->nr_rounds, x->iops),
+				.vs_host = host->ok && host->iops > 0 ? x->iops / host->iops : -1,
+				.exits_per_op = m == BB_HOST ? -1 : x->exits_per_req,
+			};
+			bench_summary_append(dir, &row);
+		}
+	}
 }

@@ -601,6 +601,7 @@ static int report(const struct bench_opts *o, struct net_bench_report *rep)
 		return -1;
 	}
 	fprintf(stderr, "bench net: wrote %s\n", path);
+	net_bench_write_summary(rep, o->out);
 	if (!o->no_plot && net_bench_plot(rep, o->out, o->plot_script) < 0)
 		return -1;
 	return 0;

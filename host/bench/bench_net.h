@@ -62,6 +62,8 @@ double net_bench_ratio(const struct net_bench_result *a,
 
 void net_bench_print_table(const struct net_bench_report *r, FILE *f);
 int net_bench_write_json(const struct net_bench_report *r, const char *path);
+/* Appends one row per case and mode to DIR's summary (bench_summary.h). */
+void net_bench_write_summary(const struct net_bench_report *r, const char *dir);
 /* Writes DIR/net.dat and runs gnuplot on script: 0, 1 (no gnuplot), -1. */
 int net_bench_plot(const struct net_bench_report *r, const char *dir,
 		   const char *script);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* `pvkvm bench net` output: the table, the JSON and the plot. */
 #include "host/bench/bench_net.h"
+#include "host/bench/bench_summary.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -214,4 +215,27 @@ int net_bench_plot(const struct net_bench_report *r, const char *dir, const char
 	}
 	fprintf(stderr, "bench net: wrote %s/net.png and %s/net.svg\n", dir, dir);
 	return 0;
+}
+
+/* ---- summary rows (pvkvm bench's matrix table) ----------------------------- */
+
+void net_bench_write_summary(const struct net_bench_report *r, const char *dir)
+{
+	for (unsigned int i = 0; i < r->nr_cases; i++) {
+		const struct net_bench_result *host = &r->res[i][NB_HOST];
+		for (int m = 0; m < NB_NR_MODES; m++) {
+			const struct net_bench_result *x = &r->res[i][m];
+			if (!x->ok)
+				continue;
+			struct bench_summary_row row = {
+				.bench = "net", .name = r->cases[i].name,
+				.mode = net_bench_mode_name((enum net_bench_mode)m),
+				.metric = "pps", .value = x->pps,
+				.spread = bench_spread(x->round_pps, x->nr_rounds, x->pps),
+				.vs_host = host->ok && host->pps > 0 ? x->pps / host->pps : -1,
+				.exits_per_op = m == NB_HOST ? -1 : x->exits_per_pkt,
+			};
+			bench_summary_append(dir, &row);
+		}
+	}
 }
