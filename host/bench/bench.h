@@ -8,6 +8,9 @@
 /* `pvkvm bench hypercall [options]`: argv[0] is "hypercall". Exit status. */
 int bench_hypercall_main(int argc, char **argv);
 
+/* `pvkvm bench ring [options]` (bench_ring.c). Exit status. */
+int bench_ring_main(int argc, char **argv);
+
 /* build/guest/pvkern.elf next to the running pvkvm binary (build/pvkvm),
  * or share/pvkvm/pvkern.elf beside bin/ when installed.
  * 0, or -1 when it cannot be worked out. */
