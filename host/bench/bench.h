@@ -16,6 +16,9 @@ int bench_ring_main(int argc, char **argv);
  * 0, or -1 when it cannot be worked out. */
 int bench_default_guest(char *buf, size_t len);
 
+/* The directory of the running pvkvm binary: 0, or -1. */
+int bench_self_dir(char *buf, size_t len);
+
 /*
  * The guest's console, reassembled into lines for a benchmark to parse as
  * they arrive (console writes need not end at a newline). A line longer than

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/bench/bench.h"
 #include "host/bench/bench_meta.h"
 #include "host/bench/bench_summary.h"
 #include "host/platform/platform.h"
@@ -148,23 +149,15 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* build/bench in a build tree (build/pvkvm beside build/guest/), else
+ * ./pvkvm-bench. */
 static void default_out(char *buf, size_t len)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash && strcmp(slash, "/pvkvm") == 0) {
-			*slash = '\0';
-			/* In a build tree (build/pvkvm beside build/guest/). */
-			char guest[PATH_MAX + 32];
-			snprintf(guest, sizeof(guest), "%s/guest", self);
-			if (access(guest, F_OK) == 0) {
-				snprintf(buf, len, "%.*s/bench", (int)(len - 8), self);
-				return;
-			}
-		}
+	char dir[PATH_MAX], guest[PATH_MAX + 8];
+	if (bench_self_dir(dir, sizeof(dir)) == 0) {
+		snprintf(guest, sizeof(guest), "%s/guest", dir);
+		if (access(guest, F_OK) == 0 && snprintf(buf, len, "%s/bench", dir) < (int)len)
+			return;
 	}
 	snprintf(buf, len, "pvkvm-bench");
 }

@@ -7,14 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Next to the binary in a build tree (build/pvkvm, build/guest/), or in
- * share/ beside bin/ once installed (make install). */
-int bench_default_guest(char *buf, size_t len)
+int bench_self_dir(char *buf, size_t len)
 {
-	static const char *const places[] = {
-		"%s/guest/pvkern.elf",
-		"%s/../share/pvkvm/pvkern.elf",
-	};
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
@@ -24,6 +18,20 @@ int bench_default_guest(char *buf, size_t len)
 	if (!slash)
 		return -1;
 	*slash = '\0';
+	return snprintf(buf, len, "%s", self) < (int)len ? 0 : -1;
+}
+
+/* Next to the binary in a build tree (build/pvkvm, build/guest/), or in
+ * share/ beside bin/ once installed (make install). */
+int bench_default_guest(char *buf, size_t len)
+{
+	static const char *const places[] = {
+		"%s/guest/pvkern.elf",
+		"%s/../share/pvkvm/pvkern.elf",
+	};
+	char self[PATH_MAX];
+	if (bench_self_dir(self, sizeof(self)))
+		return -1;
 	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
 		if (snprintf(buf, len, places[i], self) >= (int)len)
 			return -1;

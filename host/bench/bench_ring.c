@@ -71,16 +71,8 @@ static const char ring_usage[] =
 /* build/ring-bench next to build/pvkvm. */
 static int locate_ring_bench(char *buf, size_t len)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return -1;
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	if (snprintf(buf, len, "%s/ring-bench", self) >= (int)len)
+	char dir[PATH_MAX];
+	if (bench_self_dir(dir, sizeof(dir)) || snprintf(buf, len, "%s/ring-bench", dir) >= (int)len)
 		return -1;
 	return access(buf, X_OK);
 }
