@@ -168,8 +168,16 @@ for _ in $(seq 120); do
 	ip netns exec "$ns" "$work/udpx" send 10.77.0.2 6666 pvkvm-udp-from-host || true
 	sleep 0.5
 done
+# While this guest is served, another connection is refused (one line),
+# and the guest goes on.
+if "$garbage" "$sock" >"$work/second.log" 2>&1; then second=accepted; else second=refused; fi
 boot_wait write 'PV: done write'
 wait_qemu write
+if [[ $second == refused ]] && grep -q 'a second guest connected while one is served: refused' "$slog"; then
+	ok "a second peer is refused while a guest is served"
+else
+	bad "a second peer was $second while a guest was served"
+fi
 wait "$udp_pid" 2>/dev/null || true
 log=$work/console-write.log
 grep '^PV: ' "$log" | sed 's/^/  /'
