@@ -5,6 +5,7 @@
 #   scripts/deps.sh --guest    also what Linux-guest and nested-KVM tests need
 #   scripts/deps.sh --bench    also what the benchmark plots need
 #   scripts/deps.sh --kmod     also the headers Linux guest modules build against
+#   scripts/deps.sh --checkpatch  also linux-source (its checkpatch.pl)
 #
 # Quiet on success. Called by `make`, `make check` and `make bench`, so a fresh
 # Debian 12 machine needs nothing else.
@@ -14,6 +15,7 @@ build_pkgs=(gcc make pkg-config liburcu-dev libaio-dev libcriterion-dev iproute2
 guest_pkgs=(qemu-system-x86 linux-image-amd64 busybox-static cpio kmod e2fsprogs)
 bench_pkgs=(gnuplot-nox)
 kmod_pkgs=(linux-headers-amd64 linux-image-amd64)
+checkpatch_pkgs=(linux-source)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do
@@ -21,9 +23,10 @@ for arg in "$@"; do
 	--guest) want+=("${guest_pkgs[@]}") ;;
 	--bench) want+=("${bench_pkgs[@]}") ;;
 	--kmod) want+=("${kmod_pkgs[@]}") ;;
-	--all) want+=("${guest_pkgs[@]}" "${bench_pkgs[@]}" "${kmod_pkgs[@]}") ;;
+	--checkpatch) want+=("${checkpatch_pkgs[@]}") ;;
+	--all) want+=("${guest_pkgs[@]}" "${bench_pkgs[@]}" "${kmod_pkgs[@]}" "${checkpatch_pkgs[@]}") ;;
 	-h | --help)
-		sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)

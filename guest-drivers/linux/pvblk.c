@@ -554,7 +554,11 @@ static void pvblk_otherend_changed(struct pvbus_device *pdev,
 		break;
 	case PVKVM_XB_CLOSING:
 	case PVKVM_XB_CLOSED:
-		if (pdev->state == PVKVM_XB_CLOSED)
+		/*
+		 * Before our ring exists this is the last frontend's ending:
+		 * the backend offers anew once it sees our Initialising.
+		 */
+		if (pdev->state == PVKVM_XB_CLOSED || !blk->ring_ready)
 			break;
 		dev_warn(&pdev->dev, "backend is %s: the disk is gone\n",
 			 pvbus_state_name(state));

@@ -455,7 +455,11 @@ static void pvnet_otherend_changed(struct pvbus_device *pdev,
 	case PVKVM_XB_CLOSING:
 	case PVKVM_XB_CLOSED:
 		netif_carrier_off(np->ndev);
-		if (pdev->state == PVKVM_XB_CLOSED)
+		/*
+		 * Before our rings exist this is the last frontend's ending:
+		 * the backend offers anew once it sees our Initialising.
+		 */
+		if (pdev->state == PVKVM_XB_CLOSED || !np->rings_ready)
 			break;
 		dev_warn(&pdev->dev, "backend is %s: link down\n",
 			 pvbus_state_name(state));

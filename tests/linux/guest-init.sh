@@ -29,11 +29,11 @@ load_pv() {
 	insmod /lib/pv/pvblk.ko || fail "insmod pvblk"
 	insmod /lib/pv/pvnet.ko || fail "insmod pvnet"
 	i=0
-	while [ ! -b /dev/pvda ] && [ $i -lt 100 ]; do
+	while [ ! -b /dev/pvda ] && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ -b /dev/pvda ] || fail "no /dev/pvda after 10 s"
+	[ -b /dev/pvda ] || fail "no /dev/pvda after 30 s"
 	say "disk $(cat /sys/block/pvda/size) sectors"
 }
 
@@ -66,15 +66,15 @@ check_pattern() {
 # The PV NIC against the TAP in the host's test namespace (10.77.0.1).
 net_up() {
 	i=0
-	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do
+	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ -e /sys/class/net/eth0 ] || fail "no eth0 after 10 s"
+	[ -e /sys/class/net/eth0 ] || fail "no eth0 after 30 s"
 	ip link set eth0 up || fail "ip link set eth0 up"
 	ip addr add 10.77.0.2/24 dev eth0 || fail "ip addr add"
 	i=0
-	while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ $i -lt 100 ]; do
+	while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done

@@ -4,7 +4,7 @@
 # the kernel or its headers cannot be installed. See docs/linux-guests.md.
 LINUX_GUEST_TEST := tests/linux/linux-guest.sh
 IVSHMEM_GARBAGE := $(BUILD)/tests/linux/ivshmem-garbage
-CHECK_SCRIPTS += $(LINUX_GUEST_TEST)
+CHECK_SCRIPTS += tests/linux/checkpatch.sh $(LINUX_GUEST_TEST)
 ALL_TARGETS += $(IVSHMEM_GARBAGE)
 
 $(IVSHMEM_GARBAGE): tests/linux/ivshmem_garbage.c $(BUILD)/libpvkvm.a | $(DEPS_STAMP)
@@ -14,4 +14,4 @@ $(IVSHMEM_GARBAGE): tests/linux/ivshmem_garbage.c $(BUILD)/libpvkvm.a | $(DEPS_S
 
 .PHONY: check-linux
 check-linux: all
-	$(Q)$(RUN_TESTS) --group linux $(LINUX_GUEST_TEST)
+	$(Q)$(RUN_TESTS) --group linux tests/linux/checkpatch.sh $(LINUX_GUEST_TEST)
