@@ -106,6 +106,35 @@ END {
 		printf "%-26s %10.0f %10.0f %10.0f %12.2f %12.2f\n", key, a, b, c, b ? a / b : 0, c ? a / c : 0
 	}
 }' "$work/console.log" | tee "$table"
-echo "$prog: table in $table; raw lines in $work/console.log"
+# The same medians as rows of pvkvm bench's summary (host/bench/bench_summary.h)
+# and as DIR/linux.json.
+awk -v tsv="$out/summary.tsv" -v json="$out/linux.json" '$1 == "BENCH" {
+	split($2, p, "/"); dev = p[3]; bs = ($4 >= 1048576) ? ($4 / 1048576) "m" : ($4 / 1024) "k"
+	key = $3 "-" bs "-qd" $5; unit[key] = ($4 >= 1048576) ? "MB/s" : "IOPS"
+	n[key, dev]++; v[key, dev, n[key, dev]] = ($4 >= 1048576) ? $9 : $8
+	if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
+}
+function median(key, dev,   m, i, j, t, a) {
+	m = n[key, dev]
+	for (i = 1; i <= m; i++) a[i] = v[key, dev, i]
+	for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
+END {
+	split("pvda vda sda", devs, " "); split("pvblk virtio-blk ide", names, " ")
+	printf "{\n  \"benchmark\": \"linux\",\n  \"accel\": \"tcg\",\n  \"cases\": [" > json
+	for (k = 1; k <= nk; k++) {
+		key = order[k]
+		printf "%s\n    {\"name\": \"%s\", \"unit\": \"%s\"", (k > 1 ? "," : ""), key, unit[key] > json
+		for (d = 1; d <= 3; d++) {
+			m = median(key, devs[d])
+			printf ", \"%s\": %.1f", names[d], m > json
+			printf "linux\t%s\t%s\t%s\t%.6g\t-1\t-1\t-1\n", key, names[d], unit[key], m >> tsv
+		}
+		printf "}" > json
+	}
+	printf "\n  ]\n}\n" > json
+}' "$work/console.log"
+echo "$prog: table in $table, $out/linux.json; raw lines in $work/console.log"
 kill "$serve_pid" && wait "$serve_pid" || true
 serve_pid=''
