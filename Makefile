@@ -139,8 +139,16 @@ bench: all
 	$(Q)scripts/bench.sh
 
 # Linux guest modules, built against Debian's linux-headers-amd64 (the kernel
-# the Linux-guest tests boot under QEMU). For now: the ring headers' module
-# build check; the PV bus, pvblk and pvnet modules join it.
+# the Linux-guest tests boot under QEMU), or KDIR=<a kernel build tree>: the
+# ring headers' module build check, and guest-drivers/linux (pvbus, pvblk),
+# built in a copy under $(BUILD)/linux-modules so the source tree stays clean.
+LINUX_KVER ?= $(shell ls /usr/src 2>/dev/null | sed -n 's/^linux-headers-\(.*-amd64\)$$/\1/p' | sort -V | tail -n1)
+KDIR ?= /usr/src/linux-headers-$(LINUX_KVER)
+LINUX_MODS := $(BUILD)/linux-modules
 linux-modules:
 	$(Q)scripts/deps.sh --kmod
 	$(Q)$(MAKE) --no-print-directory -C ring/kmod-check
+	$(Q)rm -rf $(LINUX_MODS) && mkdir -p $(LINUX_MODS)
+	$(Q)cp guest-drivers/linux/Kbuild guest-drivers/linux/*.[ch] $(LINUX_MODS)/
+	$(Q)$(MAKE) --no-print-directory -C $(KDIR) M=$(abspath $(LINUX_MODS)) \
+		PVKVM_TOP=$(CURDIR) modules

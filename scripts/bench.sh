@@ -33,4 +33,7 @@ if "$pvkvm" bench --list 2>/dev/null | grep -qx net; then
 else
 	echo "bench: network benchmark (pvkvm bench net) is not built yet"
 fi
+if "$pvkvm" bench --list 2>/dev/null | grep -qx linux; then
+	"$pvkvm" bench linux --out "$out" "${quick[@]}" || status=$?
+fi
 exit $status

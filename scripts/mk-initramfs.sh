@@ -95,6 +95,9 @@ for spec in "${files[@]}"; do
 	[[ $dest == /* ]] || die "destination '$dest' must be an absolute path"
 	[[ -f $src ]] || die "file $src not found"
 	mkdir -p "$root$(dirname "$dest")"
+	# DEST may be a busybox applet: a symlink to /bin/busybox, which cp
+	# would follow and overwrite on the host. Replace the link instead.
+	rm -f "$root$dest"
 	cp -L "$src" "$root$dest"
 	if is_dynamic_elf "$src"; then
 		interp=$(readelf -lW "$src" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')

@@ -29,6 +29,10 @@ int prog_spin(int argc, char **argv);
 int prog_crash(int argc, char **argv);
 int prog_blkverify(int argc, char **argv);
 int prog_blkbench(int argc, char **argv);
+int prog_hostile_blk(int argc, char **argv);
+int prog_udpecho(int argc, char **argv);
+int prog_netverify(int argc, char **argv);
+int prog_netbench(int argc, char **argv);
 
 /* Secondary vCPUs: entry.S's ap_entry calls fn(arg) on a fresh stack.
  * vcpu_start returns the VCPU_UP result. fn must not return (see ap_park). */

@@ -218,7 +218,7 @@ static void run_host(const struct bench_opts *o, const struct blk_bench_case *c,
 /* ---- cases ----------------------------------------------------------------------- */
 
 /* Each run starts from a cold page cache for the image, so a buffered mode
- * (fv, sync) cannot read what an earlier run left in memory. */
+ * (fv, fv-dma, sync) cannot read what an earlier run left in memory. */
 static void drop_cache(const char *image)
 {
 	int fd = open(image, O_RDONLY | O_CLOEXEC);
@@ -245,11 +245,11 @@ static void progress(const struct bench_opts *o, const struct blk_bench_case *c,
 		     unsigned int n, unsigned int total)
 {
 	if (r->ok)
-		fprintf(stderr, "bench blk [%3u/%u] %-18s %-4s round %u/%u qd=%-2u %10.0f IOPS %9.2f MB/s  exits/req %.3f\n",
+		fprintf(stderr, "bench blk [%3u/%u] %-18s %-6s round %u/%u qd=%-2u %10.0f IOPS %9.2f MB/s  exits/req %.3f\n",
 			n, total, c->name, blk_bench_mode_name(m), o->round + 1, o->rounds,
 			r->qd, r->iops, r->mbps, r->exits_per_req);
 	else
-		fprintf(stderr, "bench blk [%3u/%u] %-18s %-4s round %u/%u FAILED: %s\n", n, total,
+		fprintf(stderr, "bench blk [%3u/%u] %-18s %-6s round %u/%u FAILED: %s\n", n, total,
 			c->name, blk_bench_mode_name(m), o->round + 1, o->rounds, r->error);
 }
 
@@ -452,7 +452,7 @@ static int opt_modes(void *st, const char *arg)
 		while (m < BB_NR_MODES && strcmp(t, blk_bench_mode_name((enum blk_bench_mode)m)))
 			m++;
 		if (m == BB_NR_MODES) {
-			fprintf(stderr, "pvkvm: --modes: no mode '%s' (host, fv, sync, pv)\n", t);
+			fprintf(stderr, "pvkvm: --modes: no mode '%s' (host, fv, fv-dma, sync, pv)\n", t);
 			return -1;
 		}
 		o->mode_mask |= 1u << m;
@@ -486,11 +486,12 @@ static const char blk_usage[] =
 	"PV vs full-virt block I/O on one image, beside the host doing the same I/O\n"
 	"directly (libaio, O_DIRECT). Workloads: 4 KiB random read and random write\n"
 	"at queue depth 1 and 32, 1 MiB sequential read at queue depth 8. Modes: host\n"
-	"(the ceiling), fv (emulated ATA PIO), sync (one hypercall per I/O), pv\n"
-	"(blkif rings). fv and sync complete each request before the next: they run\n"
-	"at queue depth 1. Prints IOPS, MB/s, p50/p99 latency and exits per request\n"
-	"(VMM exits inside the measured window / requests), a table with ratios, and\n"
-	"one progress line per run on stderr. See docs/benchmarks.md.\n";
+	"(the ceiling), fv (emulated ATA PIO), fv-dma (emulated ATA bus-master DMA),\n"
+	"sync (one hypercall per I/O), pv (blkif rings). fv, fv-dma and sync complete\n"
+	"each request before the next: they run at queue depth 1. Prints IOPS, MB/s,\n"
+	"p50/p99 latency and exits per request (VMM exits inside the measured window\n"
+	"/ requests), a table with ratios, and one progress line per run on stderr.\n"
+	"See docs/benchmarks.md.\n";
 
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {

@@ -6,6 +6,7 @@
 #include "host/block/blk_aio.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -58,7 +59,45 @@ fail:;
 
 static void complete(struct blk_aio_op *op, int64_t res)
 {
+	if (op->fault_cap >= 0 && res > op->fault_cap)
+		res = op->fault_cap;
 	op->done(op, res);
+}
+
+/* ---- the fault hook (tests) ---- */
+
+static _Atomic(blk_aio_fault_fn) fault_fn;
+static void *_Atomic fault_ctx;
+
+void blk_aio_set_fault_hook(blk_aio_fault_fn fn, void *ctx)
+{
+	atomic_store(&fault_ctx, ctx);
+	atomic_store(&fault_fn, fn);
+}
+
+/* Asks the hook about every queued op; those it fails leave the batch and
+ * complete with the error (after the batch went, as a refused op would). */
+static unsigned int apply_faults(struct blk_aio *a, struct blk_aio_op **failed,
+				 int64_t *errs)
+{
+	blk_aio_fault_fn fn = atomic_load(&fault_fn);
+	unsigned int nfail = 0, keep = 0;
+	if (!fn)
+		return 0;
+	for (unsigned int i = 0; i < a->nqueued; i++) {
+		struct blk_aio_op *op = a->batch[i]->data;
+		int64_t r = fn(atomic_load(&fault_ctx), &op->iocb);
+		if (r < 0) {
+			failed[nfail] = op;
+			errs[nfail++] = r;
+			continue;
+		}
+		if (r > 0)
+			op->fault_cap = r;
+		a->batch[keep++] = a->batch[i];
+	}
+	a->nqueued = keep;
+	return nfail;
 }
 
 /* Removes the first n queued iocbs, keeping the order of the rest. */
@@ -113,6 +152,7 @@ int blk_aio_queue(struct blk_aio *a, struct blk_aio_op *op)
 	if (a->nqueued + a->in_flight >= a->depth)
 		return -EAGAIN;
 	op->iocb.data = op;
+	op->fault_cap = -1;
 	io_set_eventfd(&op->iocb, a->efd);
 	a->batch[a->nqueued++] = &op->iocb;
 	return 0;
@@ -132,6 +172,18 @@ static void fail_or_fallback(struct blk_aio_op *op, int err)
 int blk_aio_submit(struct blk_aio *a)
 {
 	int submitted = 0;
+	struct blk_aio_op *failed[64];
+	int64_t errs[64];
+	unsigned int nfail = 0;
+	if (atomic_load(&fault_fn)) {
+		/* At most 64 looked at per call: the rest waits for the next. */
+		unsigned int rest = a->nqueued > 64 ? a->nqueued - 64 : 0;
+		a->nqueued -= rest;
+		nfail = apply_faults(a, failed, errs);
+		memmove(a->batch + a->nqueued, a->batch + a->nqueued + nfail,
+			rest * sizeof(*a->batch));
+		a->nqueued += rest;
+	}
 	while (a->nqueued > 0) {
 		int r = io_submit(a->ctx, (long)a->nqueued, a->batch);
 		if (r > 0) {
@@ -149,6 +201,8 @@ int blk_aio_submit(struct blk_aio *a)
 		drop_front(a, 1);
 		fail_or_fallback(op, r);
 	}
+	for (unsigned int i = 0; i < nfail; i++)
+		complete(failed[i], errs[i]);
 	return submitted;
 }
 

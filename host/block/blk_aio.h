@@ -26,6 +26,7 @@ struct blk_aio_op {
 	struct iocb iocb;
 	blk_aio_done_fn done;
 	void *cookie; /* the caller's */
+	int64_t fault_cap; /* private: a fault hook's short transfer, or -1 */
 };
 
 /* depth: the most ops queued + in flight at once. NULL on failure (errno). */
@@ -59,6 +60,17 @@ int blk_aio_reap(struct blk_aio *a);
 int blk_aio_poll(struct blk_aio *a);
 /* Like reap, but waits until at least one op completes if any is in flight. */
 int blk_aio_wait(struct blk_aio *a);
+
+/*
+ * Test hook: host faults on demand. Before an op is handed to the kernel,
+ * fn sees it and answers 0 (run it), -errno (do not run it: it completes
+ * with that error, as a failing disk's would: EIO, ENOSPC ...), or a byte
+ * count n > 0 (run it, then report at most n bytes done: a short read or
+ * write). One hook for the process, NULL to remove it; fn runs on the
+ * engine's thread.
+ */
+typedef int64_t (*blk_aio_fault_fn)(void *ctx, const struct iocb *iocb);
+void blk_aio_set_fault_hook(blk_aio_fault_fn fn, void *ctx);
 
 unsigned int blk_aio_in_flight(const struct blk_aio *a);
 unsigned int blk_aio_queued(const struct blk_aio *a);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <urcu.h>
@@ -22,6 +23,7 @@
 
 #include "host/block/blk_aio.h"
 #include "host/block/blk_image.h"
+#include "host/block/blk_ratelimit.h"
 #include "host/block/blk_validate.h"
 #include "host/block/blkback_ring.h"
 #include "host/services/evtchn.h"
@@ -53,6 +55,8 @@ enum bb_counter {
 	BB_C_BUFFERED_IOS,
 	BB_C_POLL_HITS,   /* busy-poll rounds that found work */
 	BB_C_POLL_MISSES, /* busy-poll windows that ran out: then it slept */
+	BB_C_THROTTLED,   /* times the rate limit held requests back */
+	BB_C_FLUSH_LATCHED, /* flushes failed because an earlier one did */
 	BB_C_COUNT
 };
 
@@ -74,6 +78,8 @@ static const char *const counter_names[BB_C_COUNT] = {
 	[BB_C_BUFFERED_IOS] = "buffered_ios",
 	[BB_C_POLL_HITS] = "polls_found_work",
 	[BB_C_POLL_MISSES] = "polls_found_nothing",
+	[BB_C_THROTTLED] = "throttled",
+	[BB_C_FLUSH_LATCHED] = "flushes_failed_latched",
 };
 
 /* Counters outlive the connection and stop(): the VMM prints them after
@@ -120,6 +126,17 @@ struct blkback {
 	struct blkreq *pool;
 	struct blkreq *free_reqs;
 	struct pvkvm_blkif_segment *segs; /* indirect segments, copied out */
+
+	/* A failed fdatasync may have lost writes the guest was told were
+	 * done, and the kernel reports such an error once: every later flush
+	 * of this image fails too (the guest must not believe it durable). */
+	atomic_bool flush_failed;
+
+	/* Rate limits (cfg.iops, cfg.bw_bytes): the I/O thread's buckets and
+	 * the timer that wakes it when they hold tokens again. */
+	struct tbucket ops_bucket, bytes_bucket;
+	int throttle_fd;
+	bool throttled;
 
 	/* I/O thread only */
 	unsigned int writes_in_flight;
@@ -235,6 +252,8 @@ static void finish(struct blkreq *r, int16_t status)
 static void flush_done(struct blk_aio_op *op, int64_t res)
 {
 	struct blkreq *r = op->cookie;
+	if (res != 0)
+		atomic_store(&r->bb->flush_failed, true);
 	finish(r, res == 0 ? PVKVM_BLKIF_RSP_OKAY : PVKVM_BLKIF_RSP_ERROR);
 }
 
@@ -253,7 +272,10 @@ static void submit_flush(struct blkback *bb, struct blkreq *r)
 static void start_flush(struct blkback *bb, struct blkreq *r)
 {
 	count(bb, BB_C_FLUSHES, 1);
-	if (bb->img->read_only) {
+	if (atomic_load(&bb->flush_failed)) {
+		count(bb, BB_C_FLUSH_LATCHED, 1);
+		finish(r, PVKVM_BLKIF_RSP_ERROR);
+	} else if (bb->img->read_only) {
 		finish(r, PVKVM_BLKIF_RSP_OKAY); /* nothing of ours is dirty */
 	} else if (bb->writes_in_flight > 0) {
 		bb->flush_waiting = r;
@@ -376,6 +398,7 @@ static void start_rw(struct blkback *bb, struct blkreq *r,
 		return;
 	}
 	r->bytes = sectors << PVKVM_BLKIF_SECTOR_SHIFT;
+	tbucket_take(&bb->bytes_bucket, r->bytes);
 	submit_rw(bb, r, req->sector_number, shape->nr_segments);
 }
 
@@ -421,6 +444,20 @@ static void handle(struct blkback *bb, struct blkreq *r,
 
 /* ---- the ring -------------------------------------------------------------------- */
 
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t); /* vDSO: no system call */
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void drain_counter(int fd, uint64_t *n)
+{
+	*n = 0;
+	if (read(fd, n, sizeof(*n)) != sizeof(*n))
+		*n = 0;
+}
+
 /* A guest can break its ring and reconnect forever: the line about it is
  * printed at most once every 10 s, for all devices together, and says how
  * many it held back (the error key and the counters record each one). */
@@ -445,6 +482,42 @@ static void mark_broken(struct blkback *bb)
 	atomic_store(&bb->broken, true);
 }
 
+/* Whether the buckets let another request start; if not, arms the timer
+ * for when they will and holds the ring until it fires. */
+static bool rate_allows(struct blkback *bb)
+{
+	if (bb->throttled)
+		return false;
+	if (!bb->cfg.iops && !bb->cfg.bw_bytes)
+		return true; /* no limit: not even a clock read */
+	uint64_t now = mono_ns();
+	bool ops = tbucket_ready(&bb->ops_bucket, now);
+	bool bytes = tbucket_ready(&bb->bytes_bucket, now);
+	if (ops && bytes)
+		return true;
+	uint64_t wait = tbucket_wait_ns(&bb->ops_bucket);
+	uint64_t wb = tbucket_wait_ns(&bb->bytes_bucket);
+	if (wb > wait)
+		wait = wb;
+	if (wait == 0)
+		wait = 1;
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)(wait / 1000000000u),
+			      .tv_nsec = (long)(wait % 1000000000u) },
+	};
+	timerfd_settime(bb->throttle_fd, 0, &its, NULL);
+	bb->throttled = true;
+	count(bb, BB_C_THROTTLED, 1);
+	return false;
+}
+
+static void on_throttle_timer(struct blkback *bb)
+{
+	uint64_t n;
+	drain_counter(bb->throttle_fd, &n);
+	bb->throttled = false;
+}
+
 /* Takes requests while there is room; false when the ring turned out
  * broken. Each is submitted as soon as it is taken: one io_submit costs
  * ~2 us per request here whether it carries one or 32, so batching saves
@@ -452,8 +525,12 @@ static void mark_broken(struct blkback *bb)
  * last one is ready. */
 static bool take_requests(struct blkback *bb)
 {
+	if (atomic_load(&bb->broken))
+		return false; /* said once, in mark_broken */
 	while (!bb->flush_waiting && bb->free_reqs) {
 		struct pvkvm_blkif_request req;
+		if (!rate_allows(bb))
+			break;
 		int got = blkif_back_take_req(&bb->back, &req);
 		if (got < 0) {
 			mark_broken(bb);
@@ -461,6 +538,7 @@ static bool take_requests(struct blkback *bb)
 		}
 		if (got == 0)
 			break;
+		tbucket_take(&bb->ops_bucket, 1);
 		handle(bb, req_get(bb), &req);
 		blk_aio_submit(bb->aio);
 	}
@@ -484,7 +562,8 @@ static void serve(struct blkback *bb)
 {
 	for (;;) {
 		serve_once(bb);
-		if (atomic_load(&bb->broken) || bb->flush_waiting || !bb->free_reqs)
+		if (atomic_load(&bb->broken) || bb->flush_waiting || !bb->free_reqs ||
+		    bb->throttled)
 			return;
 		if (!blkif_back_final_check_reqs(&bb->back))
 			return;
@@ -493,17 +572,11 @@ static void serve(struct blkback *bb)
 
 /* ---- busy-poll ----------------------------------------------------------------- */
 
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t); /* vDSO: no system call */
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 /* Requests we could take now. A peek: req_event is left as it is. */
 static bool reqs_waiting(struct blkback *bb)
 {
-	if (bb->flush_waiting || !bb->free_reqs)
+	if (bb->flush_waiting || !bb->free_reqs || bb->throttled)
 		return false;
 	return __atomic_load_n(&bb->back.sring->hdr.req_prod, __ATOMIC_ACQUIRE) !=
 	       bb->back.req_cons;
@@ -545,12 +618,6 @@ static void busy_poll(struct blkback *bb)
 
 /* ---- the I/O thread --------------------------------------------------------------- */
 
-static void drain_counter(int fd, uint64_t *n)
-{
-	*n = 0;
-	if (read(fd, n, sizeof(*n)) != sizeof(*n))
-		*n = 0;
-}
 
 static void on_guest_kick(struct blkback *bb)
 {
@@ -586,14 +653,15 @@ static void *io_thread(void *arg)
 {
 	struct blkback *bb = arg;
 	rcu_register_thread(); /* grant lookups read under RCU */
-	struct pollfd fds[3] = {
+	struct pollfd fds[4] = {
 		{ .fd = bb->port_efd, .events = POLLIN },
 		{ .fd = blk_aio_eventfd(bb->aio), .events = POLLIN },
 		{ .fd = bb->stop_efd, .events = POLLIN },
+		{ .fd = bb->throttle_fd, .events = POLLIN },
 	};
 	before_sleep(bb); /* requests may predate the connection */
 	while (!atomic_load(&bb->broken)) {
-		if (poll(fds, 3, -1) < 0 && errno != EINTR)
+		if (poll(fds, 4, -1) < 0 && errno != EINTR)
 			break;
 		if (fds[2].revents)
 			break;
@@ -601,6 +669,8 @@ static void *io_thread(void *arg)
 			on_guest_kick(bb);
 		if (fds[1].revents & POLLIN)
 			blk_aio_reap(bb->aio);
+		if (fds[3].revents & POLLIN)
+			on_throttle_timer(bb);
 		before_sleep(bb);
 	}
 	/* Let every I/O in flight land before its pages are released. */
@@ -680,6 +750,16 @@ static int start_engine(struct blkback *bb)
 		pool_free(bb, slots);
 		return -PVKVM_ENOMEM;
 	}
+	bb->throttle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (bb->throttle_fd < 0) {
+		blk_aio_free(bb->aio);
+		bb->aio = NULL;
+		pool_free(bb, slots);
+		return -PVKVM_ENOMEM;
+	}
+	bb->throttled = false;
+	tbucket_init(&bb->ops_bucket, bb->cfg.iops, mono_ns());
+	tbucket_init(&bb->bytes_bucket, bb->cfg.bw_bytes, mono_ns());
 	bb->writes_in_flight = 0;
 	bb->flush_waiting = NULL;
 	bb->rsp_unpushed = false;
@@ -690,6 +770,8 @@ static int start_engine(struct blkback *bb)
 
 static void stop_engine(struct blkback *bb)
 {
+	close(bb->throttle_fd);
+	bb->throttle_fd = -1;
 	blk_aio_free(bb->aio);
 	bb->aio = NULL;
 	pool_free(bb, bb->back.nr_slots);
@@ -898,7 +980,7 @@ struct device *blkback_create(struct blk_image *img,
 	}
 	bb->img = img;
 	apply_limits(bb, cfg);
-	bb->port_efd = bb->stop_efd = -1;
+	bb->port_efd = bb->stop_efd = bb->throttle_fd = -1;
 	bb->dev.name = bb->stats->name;
 	bb->dev.priv = bb;
 	bb->dev.start = bb_start;

@@ -34,6 +34,8 @@ struct blkback_config {
 	bool discard;                       /* feature-discard */
 	enum pvkvm_ring_notify notify;      /* SUPPRESS normally; ALWAYS to measure */
 	unsigned int poll_us;               /* busy-poll this long before sleeping; 0: never */
+	uint64_t iops;                      /* requests per second; 0 = no limit */
+	uint64_t bw_bytes;                  /* bytes per second read + written; 0 = no limit */
 };
 
 /* The default poll_us: see docs/benchmarks.md for how it was chosen. */

@@ -48,11 +48,40 @@ static int poll_us_opt(struct disk_opt *o, const char *tok, size_t len)
 	return 1;
 }
 
+/* "key=N" with an optional k, m or g (powers of 1024): 1 if the token was
+ * it and valid, 0 if another key, -1 if its value is bad (0 is bad too: a
+ * limit of nothing; leave the option out for no limit). */
+static int rate_opt(const char *tok, size_t len, const char *key, uint64_t *out)
+{
+	size_t klen = strlen(key);
+	if (len <= klen + 1 || memcmp(tok, key, klen) != 0 || tok[klen] != '=')
+		return 0;
+	uint64_t v = 0, mult = 1;
+	size_t end = len;
+	switch (tok[len - 1]) {
+	case 'k': case 'K': mult = 1ull << 10; end--; break;
+	case 'm': case 'M': mult = 1ull << 20; end--; break;
+	case 'g': case 'G': mult = 1ull << 30; end--; break;
+	}
+	if (end == klen + 1)
+		return -1;
+	for (size_t i = klen + 1; i < end; i++) {
+		if (tok[i] < '0' || tok[i] > '9' || v > DISK_MAX_RATE / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(tok[i] - '0');
+	}
+	if (v == 0 || v > DISK_MAX_RATE / mult)
+		return -1;
+	*out = v * mult;
+	return 1;
+}
+
 static int apply_flag(struct disk_opt *o, const char *tok, size_t len,
 		      char *err, size_t errlen)
 {
 	static const char *const onoff[] = { "off", "on", NULL };
-	static const char *const modes[] = { "pv", "fv", "sync", NULL };
+	/* In enum disk_mode order. */
+	static const char *const modes[] = { "pv", "fv", "sync", "fv-dma", NULL };
 	if (token_is(tok, len, "ro") || token_is(tok, len, "rw")) {
 		o->read_only = tok[1] == 'o';
 		return 0;
@@ -71,16 +100,25 @@ static int apply_flag(struct disk_opt *o, const char *tok, size_t len,
 		return 0;
 	}
 	if (c == -1)
-		return errmsg(-1, err, errlen, "--disk: mode= takes pv, fv or sync, not '%.*s'",
+		return errmsg(-1, err, errlen, "--disk: mode= takes pv, fv, fv-dma or sync, not '%.*s'",
 			    (int)len, tok);
-	int p = poll_us_opt(o, tok, len);
+	int p = rate_opt(tok, len, "iops", &o->iops);
+	if (p == 0)
+		p = rate_opt(tok, len, "bw", &o->bw);
+	if (p > 0)
+		return 0;
+	if (p < 0)
+		return errmsg(-1, err, errlen,
+			    "--disk: iops= and bw= take 1..2^50, with an optional k, m or g, not '%.*s'",
+			    (int)len, tok);
+	p = poll_us_opt(o, tok, len);
 	if (p > 0)
 		return 0;
 	if (p < 0)
 		return errmsg(-1, err, errlen, "--disk: poll_us= takes 0..%d (microseconds), not '%.*s'",
 			    DISK_MAX_POLL_US, (int)len, tok);
 	return errmsg(-1, err, errlen,
-		    "--disk: unknown option '%.*s' (ro, rw, direct=, mode=, poll_us=)",
+		    "--disk: unknown option '%.*s' (ro, rw, direct=, mode=, poll_us=, iops=, bw=)",
 		    (int)len, tok);
 }
 
@@ -107,6 +145,8 @@ int disk_opt_parse(const char *spec, struct disk_opt *out, char *err,
 	}
 	if (out->poll_us >= 0 && out->mode != DISK_MODE_PV)
 		return errmsg(-1, err, errlen, "--disk: poll_us= is for mode=pv only");
+	if ((out->iops || out->bw) && out->mode != DISK_MODE_PV)
+		return errmsg(-1, err, errlen, "--disk: iops= and bw= are for mode=pv only");
 	return 0;
 }
 
@@ -116,6 +156,7 @@ const char *disk_mode_name(enum disk_mode m)
 	case DISK_MODE_PV: return "pv";
 	case DISK_MODE_FV: return "fv";
 	case DISK_MODE_SYNC: return "sync";
+	case DISK_MODE_FV_DMA: return "fv-dma";
 	}
 	return "?";
 }

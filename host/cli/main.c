@@ -9,13 +9,16 @@
 
 #include "host/bench/bench.h"
 #include "host/bench/bench_blk.h"
+#include "host/bench/bench_all.h"
 #include "host/bench/bench_meta.h"
+#include "host/bench/bench_net.h"
 #include "host/util/cli.h"
 #include "host/block/disk_attach.h"
 #include "host/net/net_attach.h"
 #include "host/core/launch.h"
 #include "host/core/vm.h"
 #include "host/platform/platform.h"
+#include "host/serve/serve.h"
 #include "hypercall/pvkvm_abi.h"
 
 #define PVKVM_VERSION_STRING "0.1"
@@ -118,8 +121,8 @@ static const struct cli_option run_options[] = {
 	{"stats", 0, NULL, "print exit, hypercall and device counters to stderr at exit", opt_stats},
 	{"stats-json", 0, "FILE", "write the same counters to FILE as JSON", opt_stats_json},
 	{"hide-cpuid", 0, NULL, "withhold pvkvm's CPUID leaves (the guest reads KVM's own, as CPL3 does on hosts where CPUID at CPL3 never reaches this KVM) and clear the start-info CPUID flags; env PVKVM_HIDE_CPUID=1 does the same", opt_hide_cpuid},
-	{"disk", 0, "PATH[,ro][,direct=on|off][,mode=M][,poll_us=N]", "attach a raw disk image (repeatable): mode pv = blkif rings, fv = emulated ATA PIO, sync = one hypercall per I/O; poll_us (pv): the backend busy-polls this long before sleeping (default 50, 0 = never)", opt_disk},
-	{"net", 0, "tap=T|switch=S[,mac=M][,mode=M][,queues=N]", "attach a NIC (repeatable) on TAP T or the built-in switch S (shared by the VMs of this process, and across processes through $PVKVM_SWITCH_DIR/pvkvm-switch-S.sock, default /tmp): mode pv = netif rings, fv = emulated NE2000 at 0x300, sync = one hypercall per frame; queues (pv): 1-8", opt_net},
+	{"disk", 0, "PATH[,ro][,direct=on|off][,mode=M][,poll_us=N][,iops=N][,bw=N]", "attach a raw disk image (repeatable): mode pv = blkif rings, fv = emulated ATA PIO, fv-dma = emulated ATA bus-master DMA, sync = one hypercall per I/O; poll_us (pv): the backend busy-polls this long before sleeping (default 50, 0 = never); iops, bw (pv): rate limits, requests and bytes a second (k, m, g suffixes)", opt_disk},
+	{"net", 0, "tap=T|switch=S[,mac=M][,mode=M][,queues=N]", "attach a NIC (repeatable) on TAP T or the built-in switch S (shared by the VMs of this process, and across processes through $PVKVM_SWITCH_DIR/pvkvm-switch-S.sock, default /tmp): mode pv = netif rings, fv = emulated NE2000 at 0x300, fv-dma = emulated e1000-style NIC (descriptor rings), sync = one hypercall per frame; queues (pv): 1-8", opt_net},
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -181,6 +184,8 @@ struct subcommand {
 static const struct subcommand bench_commands[] = {
 	{"hypercall", bench_hypercall_main, "hypercall vs plain exit vs ioeventfd notify, in guest cycles"},
 	{"blk", bench_blk_main, "block I/O: fv vs sync vs pv vs the host directly (IOPS, MB/s, exits/request)"},
+	{"net", bench_net_main, "network: fv vs sync vs pv vs the host on the same TAP (pps, Mbit/s, exits/packet)"},
+	{"linux", serve_bench_linux_main, "block I/O in a Linux guest under QEMU: pvblk vs virtio-blk vs IDE"},
 	{NULL, NULL, NULL},
 };
 
@@ -200,6 +205,14 @@ static int dispatch(const struct subcommand *cmds, int argc, char **argv,
 	return PVKVM_EXIT_USAGE;
 }
 
+static bool bench_exists(const char *name)
+{
+	for (const struct subcommand *c = bench_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return true;
+	return false;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
 	/* scripts/bench.sh asks which benchmarks exist: one name per line. */
@@ -208,10 +221,14 @@ static int cmd_bench(int argc, char **argv)
 			printf("%s\n", c->name);
 		return 0;
 	}
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		printf("usage: pvkvm bench BENCHMARK [options]\n\nbenchmarks:\n");
-		list_subcommands(stdout, bench_commands);
-		return argc < 2 ? PVKVM_EXIT_USAGE : 0;
+	/* No benchmark named: the whole matrix (options only). */
+	if (argc < 2 || argv[1][0] == '-') {
+		int r = bench_all_main(argc, argv, bench_exists);
+		if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+			printf("\nbenchmarks (pvkvm bench BENCHMARK --help):\n");
+			list_subcommands(stdout, bench_commands);
+		}
+		return r;
 	}
 	return dispatch(bench_commands, argc - 1, argv + 1, "benchmark");
 }
@@ -222,6 +239,7 @@ static const struct subcommand commands[] = {
 	{"run", cmd_run, "run a guest kernel (pvkvm run --help)"},
 	{"bench", cmd_bench, "measure (pvkvm bench --help)"},
 	{"platform", platform_main, "measure and print the host's facts (pvkvm platform --help)"},
+	{"serve", serve_main, "serve PV devices to a Linux guest under QEMU, via ivshmem (pvkvm serve --help)"},
 	{NULL, NULL, NULL},
 };
 

@@ -14,6 +14,7 @@
 #include "host/core/hcall.h"
 #include "host/core/stats.h"
 #include "host/core/vm.h"
+#include "host/net/dev_e1000.h"
 #include "host/net/dev_ne2000.h"
 #include "host/net/net_port.h"
 #include "host/net/net_switch.h"
@@ -115,6 +116,57 @@ static struct device *ne_dev_new(struct net_port *port, const uint8_t mac[6])
 	return &d->dev;
 }
 
+/* ---- mode=fv-dma: the e1000-style NIC ------------------------------------------ */
+
+struct e1000_dev {
+	struct device dev;
+	struct net_port *port;
+	uint8_t mac[6];
+	struct e1000 *nic; /* made at start: it needs guest RAM */
+};
+
+static int e1000_dev_start(struct device *dev, struct vm *vm)
+{
+	struct e1000_dev *d = dev->priv;
+	d->nic = e1000_new(d->mac, d->port, &vm->mem);
+	if (!d->nic)
+		return -ENOMEM;
+	int r = vm_register_pio(vm, E1000_IO_BASE, E1000_IO_PORTS, e1000_pio, d->nic);
+	if (r == 0)
+		r = e1000_start_rx(d->nic);
+	if (r == 0)
+		stats_register_group(&vm->stats, e1000_stats(d->nic));
+	return r;
+}
+
+static void e1000_dev_stop(struct device *dev, struct vm *vm)
+{
+	(void)vm;
+	struct e1000_dev *d = dev->priv;
+	if (d->nic)
+		e1000_stop_rx(d->nic);
+}
+
+static void e1000_dev_destroy(struct device *dev)
+{
+	struct e1000_dev *d = dev->priv;
+	e1000_free(d->nic);
+	net_port_close(d->port);
+	free(d);
+}
+
+static struct device *e1000_dev_new(struct net_port *port, const uint8_t mac[6])
+{
+	struct e1000_dev *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->port = port;
+	memcpy(d->mac, mac, 6);
+	d->dev = (struct device){ .name = "e1000", .priv = d, .start = e1000_dev_start,
+				  .stop = e1000_dev_stop };
+	return &d->dev;
+}
+
 /* ---- mode=sync: the hypercalls ---------------------------------------------------- */
 
 struct sync_dev {
@@ -201,6 +253,11 @@ static void announce_platform_nic(struct vm *vm, enum net_mode mode, const uint8
 		store_printf(vm->store, "platform/ne2000/0/io-size", "%u", PVKVM_NE2000_IO_SIZE);
 		store_printf(vm->store, "platform/ne2000/0/irq", "none");
 		store_printf(vm->store, "platform/ne2000/0/mac", "%s", m);
+	} else if (mode == NET_MODE_FV_DMA) {
+		store_printf(vm->store, "platform/e1000/0/io-base", "0x%x", E1000_IO_BASE);
+		store_printf(vm->store, "platform/e1000/0/io-size", "%u", E1000_IO_PORTS);
+		store_printf(vm->store, "platform/e1000/0/irq", "none");
+		store_printf(vm->store, "platform/e1000/0/mac", "%s", m);
 	} else if (mode == NET_MODE_SYNC) {
 		store_printf(vm->store, "platform/net-sync/0/hypercall-tx", "%u",
 			     PVKVM_HC_NET_SYNC_TX);
@@ -221,6 +278,9 @@ static struct device *device_for(struct net_set *s, unsigned int i, struct net_p
 	case NET_MODE_SYNC:
 		s->destroy[i] = sync_dev_destroy;
 		return sync_dev_new(port);
+	case NET_MODE_FV_DMA:
+		s->destroy[i] = e1000_dev_destroy;
+		return e1000_dev_new(port, mac);
 	case NET_MODE_PV:
 	default:
 		s->destroy[i] = netback_destroy;

@@ -2,7 +2,8 @@
 /*
  * The NICs of one `pvkvm run`: parsed --net options turned into devices on
  * a VM, one per mode: a PV backend ("net" n, n counting PV NICs from 0),
- * the NE2000 (at most one, at 0x300) or the sync hypercall NIC (at most
+ * the NE2000 (at most one, at 0x300), the e1000-style NIC (at most one, its
+ * I/O window at 0xc080) or the sync hypercall NIC (at most
  * one: the hypercalls take nic 0 only).
  *
  * Life cycle as disk_attach.h: add while parsing, attach once the VM

@@ -83,9 +83,11 @@ static int apply_option(struct net_opt *o, const char *tok, size_t len,
 			o->mode = NET_MODE_FV;
 		else if (is(v, n, "sync"))
 			o->mode = NET_MODE_SYNC;
+		else if (is(v, n, "fv-dma"))
+			o->mode = NET_MODE_FV_DMA;
 		else
 			return errmsg(-1, err, errlen,
-				      "--net: mode= takes pv, fv or sync, not '%.*s'", (int)n, v);
+				      "--net: mode= takes pv, fv, fv-dma or sync, not '%.*s'", (int)n, v);
 		return 0;
 	}
 	if ((v = value_of(tok, len, "queues", &n))) {
@@ -127,6 +129,7 @@ const char *net_mode_name(enum net_mode m)
 	case NET_MODE_PV: return "pv";
 	case NET_MODE_FV: return "fv";
 	case NET_MODE_SYNC: return "sync";
+	case NET_MODE_FV_DMA: return "fv-dma";
 	}
 	return "?";
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `--net tap=NAME|switch=NAME[,mac=XX:XX:XX:XX:XX:XX][,mode=pv|fv|sync][,queues=N]`:
+ * `--net tap=NAME|switch=NAME[,mac=XX:XX:XX:XX:XX:XX][,mode=pv|fv|fv-dma|sync][,queues=N]`:
  * one NIC as the command line names it. Pure parsing; net_attach.h turns a
  * parsed NIC into a device.
  */
@@ -17,6 +17,7 @@ enum net_mode {
 	NET_MODE_PV,   /* netif rings, netback on I/O threads (default) */
 	NET_MODE_FV,   /* emulated NE2000 on ports 0x300..0x31f */
 	NET_MODE_SYNC, /* one synchronous hypercall per frame */
+	NET_MODE_FV_DMA, /* emulated e1000-style NIC: descriptor rings, doorbells */
 };
 
 #define NET_OPT_NAME_MAX 108 /* a UNIX socket path for switch=/path */

@@ -47,6 +47,7 @@ struct evtchn_port {
 
 struct evtchn_table {
 	struct vm *vm;
+	const struct evtchn_delivery *delivery; /* NULL: KVM ioeventfd + shared info */
 	pthread_mutex_t lock; /* control path */
 	struct evtchn_port port[PVKVM_EVTCHN_MAX];
 };
@@ -83,6 +84,8 @@ struct evtchn_table *evtchn_table_new(struct vm *vm)
 static int ioeventfd_set(struct evtchn_table *t, unsigned int port, int efd,
 			 bool assign)
 {
+	if (t->delivery)
+		return t->delivery->arm(t->delivery->ctx, port, efd, assign);
 	struct kvm_ioeventfd io = {
 		.datamatch = port,
 		.addr = PVKVM_PORT_EVTCHN_NOTIFY,
@@ -134,6 +137,12 @@ void evtchn_table_free(struct evtchn_table *t)
 		host_end_release_locked(t, i);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
+}
+
+void evtchn_set_delivery(struct evtchn_table *t,
+			 const struct evtchn_delivery *d)
+{
+	t->delivery = d;
 }
 
 /* ---- guest side ------------------------------------------------------------- */
@@ -257,6 +266,11 @@ int evtchn_notify_guest(struct evtchn_table *t, unsigned int port)
 	int s = port_state(t, port);
 	if (s != PORT_UNBOUND && s != PORT_VIRQ)
 		return -PVKVM_EINVAL;
+	if (t->delivery) {
+		t->delivery->notify(t->delivery->ctx, port);
+		stat_inc(&t->vm->stats.evtchn_host_notifies);
+		return 0;
+	}
 	if (!t->vm->shared_info)
 		return -PVKVM_EAGAIN; /* the guest has no shared-info page yet */
 	mark_pending(t, port);

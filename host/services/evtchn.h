@@ -14,6 +14,7 @@
 #ifndef PVKVM_EVTCHN_H
 #define PVKVM_EVTCHN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -41,6 +42,22 @@ int evtchn_unbind_host(struct evtchn_table *t, unsigned int port);
 int evtchn_notify_guest(struct evtchn_table *t, unsigned int port);
 /* Notifies every port bound to virq. */
 void evtchn_raise_virq(struct evtchn_table *t, unsigned int virq);
+
+/*
+ * Another way to reach the guest, for a VM that is not a KVM guest of this
+ * process (`pvkvm serve`: a QEMU guest through ivshmem). With a delivery
+ * set, a host end's eventfd is armed by arm() instead of a KVM ioeventfd
+ * (on: make efd readable on the guest's sends on port; off: stop that), and
+ * evtchn_notify_guest() calls notify() instead of marking the port pending
+ * in the shared-info page. Set before any port is bound; NULL: KVM.
+ */
+struct evtchn_delivery {
+	int (*arm)(void *ctx, unsigned int port, int efd, bool on); /* 0 or -errno */
+	void (*notify)(void *ctx, unsigned int port);
+	void *ctx;
+};
+void evtchn_set_delivery(struct evtchn_table *t,
+			 const struct evtchn_delivery *d);
 
 /* A guest send that KVM did not match (the port has no host end): counted
  * and dropped. Called by the vCPU loop on an exit to the notify port. */

@@ -365,3 +365,19 @@ Test(hc_buffers, console_write_neutralises_escape_sequences)
 	cr_assert_eq(memcmp(gmem_ptr(&vm.mem, g, 4), "\x1b]0;", 4), 0,
 		     "the guest's buffer is left alone");
 }
+
+/* ---- WAIT's deadline is absolute (docs/abi.md section 3) -------------------- */
+
+Test(hc_buffers, wait_deadline_is_absolute)
+{
+	/* 50 ms as a timeout would block; as a time on CLOCK_MONOTONIC it is
+	 * long past (the host has been up longer than that) */
+	uint64_t t0 = vm_now_ns();
+	cr_assert_gt(t0, 1000000000ull, "uptime under a second?");
+	cr_assert_eq(hc(PVKVM_HC_WAIT, 50000000ull, 0, 0, 0), -PVKVM_ETIMEDOUT);
+	cr_expect_lt(vm_now_ns() - t0, 20000000ull, "a past deadline returns at once");
+	/* now + 30 ms waits until then */
+	t0 = vm_now_ns();
+	cr_assert_eq(hc(PVKVM_HC_WAIT, t0 + 30000000ull, 0, 0, 0), -PVKVM_ETIMEDOUT);
+	cr_expect_geq(vm_now_ns() - t0, 30000000ull, "returned before its deadline");
+}

@@ -46,7 +46,7 @@ Test(net_opt, bad_input_says_why)
 		{ "", "start with tap=NAME or switch=NAME" },
 		{ "eth0", "start with tap=NAME" },
 		{ "tap=", "name of 1 to" },
-		{ "tap=t,mode=virtio", "mode= takes pv, fv or sync" },
+		{ "tap=t,mode=virtio", "mode= takes pv, fv, fv-dma or sync" },
 		{ "tap=t,queues=0", "queues= takes 1..8" },
 		{ "tap=t,queues=9", "queues= takes 1..8" },
 		{ "tap=t,queues=x", "queues= takes" },
