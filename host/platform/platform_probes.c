@@ -68,7 +68,8 @@ static void time_touch(int kvm, struct platform_costs *c)
 		return;
 	/* The code page is touched by the first run; it is one page of 1024. */
 	if (!probe_vm_run(&p, TOUCH_PAGES, &cold) && cold.outcome == PROBE_ENDED &&
-	    !probe_vm_run(&p, TOUCH_PAGES, &warm) && warm.outcome == PROBE_ENDED) {
+	    !probe_vm_run(&p, TOUCH_PAGES, &warm) && warm.outcome == PROBE_ENDED &&
+	    cold.exits + warm.exits == 0) { /* RAM, not MMIO */
 		c->first_touch_page = (double)cold.ns / TOUCH_PAGES;
 		c->warm_touch_page = (double)warm.ns / TOUCH_PAGES;
 	}
