@@ -34,14 +34,14 @@ enum net_sync_counter {
 struct net_sync {
 	struct net_port *port;   /* the caller's; outlives this */
 	unsigned int mtu;
-	uint64_t protect_below;  /* guest buffers may not start below */
 	pthread_mutex_t rx_lock; /* one vCPU at a time takes a frame */
 	struct net_pkt *rx_pkt;
 	struct stat_counter counters[NET_SYNC_C_COUNT];
 	struct stats_group group;
 };
 
-/* 0 or -ENOMEM. Buffers are refused below PVKVM_GUEST_LOAD_MIN. */
+/* 0 or -ENOMEM. Buffers are checked as every hypercall buffer
+ * (gmem_guest_ptr): never a page the guest may not itself access so. */
 int net_sync_init(struct net_sync *s, struct net_port *port, unsigned int mtu);
 void net_sync_fini(struct net_sync *s);
 

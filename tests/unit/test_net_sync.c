@@ -25,6 +25,8 @@ static void setup(void)
 	char name[64], err[256];
 	snprintf(name, sizeof(name), "synctest-%d", (int)getpid());
 	cr_assert_eq(gmem_create(&mem, 4u << 20), 0);
+	/* the CPL3 layout: the VMM's pages below 1 MiB (x86_cpl3.c) */
+	cr_assert_eq(gmem_set_access(&mem, 0, PVKVM_GUEST_LOAD_MIN, GMEM_NONE), 0);
 	cr_assert_eq(net_switch_open(name, 1, &port, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(net_switch_open(name, 1, &peer, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(net_sync_init(&ns, port, PVKVM_NETIF_MTU_DEFAULT), 0);
