@@ -105,7 +105,9 @@ all: $(plain_LIB) $(plain_TEST_BINS) $(ALL_TARGETS)
 # ends with one "N passed, N failed" line for the whole group.
 RUN_TESTS := scripts/run-tests.sh
 
+# The log starts with the platform it ran on (pvkvm platform, one line).
 check: all $(tsan_TEST_BINS) $(asan_TEST_BINS)
+	$(Q)$(BUILD)/pvkvm platform --summary || echo "platform: pvkvm platform failed"
 	$(Q)$(RUN_TESTS) --summary-file $(BUILD)/check-summary \
 		--group unit $(plain_TEST_BINS) \
 		--group tsan $(tsan_TEST_BINS) \

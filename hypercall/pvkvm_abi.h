@@ -88,14 +88,22 @@
  * It returns nothing (rax is left as the port number): a send to a port that
  * is not bound does exit to the VMM, which counts it and drops it.
  *
- * PVKVM_PORT_NULL is an exit the VMM answers without dispatch: it exists to
- * measure the bare cost of a userspace exit. PVKVM_PORT_FAULT is written
- * only by the VMM's CPL0 fault stubs.
+ * PVKVM_PORT_NULL is an exit the VMM answers without dispatch (any in or
+ * out; an in reads 0): it exists to measure the bare cost of a userspace
+ * exit. PVKVM_PORT_FAULT is believed only from the VMM's CPL0 fault stubs.
+ * The TSS bitmap of a CPL3 guest opens 0xe4-0xeb; 0xe7 and 0xe9-0xeb are
+ * open only as bytes of the 4-byte outs to 0xe4 and 0xe8, and alone (like a
+ * hypercall or notify port used with another width) stop the guest.
  * ------------------------------------------------------------------------ */
 #define PVKVM_PORT_HYPERCALL 0xe4u
 #define PVKVM_PORT_NULL 0xe5u
 #define PVKVM_PORT_FAULT 0xe6u
 #define PVKVM_PORT_EVTCHN_NOTIFY 0xe8u
+#define PVKVM_PORT_FIRST 0xe4u /* the bitmap opens [FIRST, LAST] */
+#define PVKVM_PORT_LAST 0xebu
+PVKVM_STATIC_ASSERT(PVKVM_PORT_FIRST == PVKVM_PORT_HYPERCALL &&
+			    PVKVM_PORT_LAST == PVKVM_PORT_EVTCHN_NOTIFY + 3,
+		    "the open range is the hypercall port to the notify port's 4 bytes");
 
 #define PVKVM_HYPERCALL_STUB_SIZE 32u
 #define PVKVM_HYPERCALL_MAX (PVKVM_PAGE_SIZE / PVKVM_HYPERCALL_STUB_SIZE)
@@ -119,8 +127,10 @@ enum pvkvm_hypercall {
 	/* (gpa msg, len) -> does not return. Reported; VMM exits non-zero. */
 	PVKVM_HC_CRASH = 6,
 	/* (u64 deadline_ns) -> 0 when an unmasked event is pending,
-	 * -PVKVM_ETIMEDOUT at the deadline (PVKVM_TIME's monotonic clock;
-	 * 0 = no deadline). Blocks the calling vCPU. Never clears pending bits. */
+	 * -PVKVM_ETIMEDOUT at the deadline. The deadline is absolute, on
+	 * PVKVM_HC_TIME's monotonic clock (monotonic_ns), not a timeout; one
+	 * already past returns at once; 0 = no deadline. Blocks the calling
+	 * vCPU. Never clears pending bits. */
 	PVKVM_HC_WAIT = 7,
 	/* (cpu, rip, rsp, arg) -> 0. Starts a parked vCPU at CPL3 with
 	 * rdi = arg. vCPU 0 is the only one running at boot. */
@@ -145,23 +155,29 @@ enum pvkvm_hypercall {
 	/* Store paths are NUL-free byte strings of < PVKVM_STORE_PATH_MAX
 	 * bytes (no terminator needed: a watch event must still hold the
 	 * path and its NUL), '/'-separated, relative to the VM.
-	 * Values are <= PVKVM_STORE_VALUE_MAX bytes. */
-	/* (gpa path, path_len, gpa buf, buf_len) -> value length (may exceed
-	 * buf_len: then only buf_len bytes were copied), -PVKVM_ENOENT */
+	 * Values are <= PVKVM_STORE_VALUE_MAX bytes. Every buffer must be
+	 * memory the guest may itself read (paths, values) or write (buf). */
+	/* (gpa path, path_len, gpa buf, buf_len) -> the value's full length;
+	 * min(length, buf_len) bytes were copied, and never a NUL.
+	 * -PVKVM_ENOENT */
 	PVKVM_HC_STORE_READ = 14,
-	/* (gpa path, path_len, gpa val, val_len) -> 0; -PVKVM_EACCES under
-	 * "backend/" or "platform/" (only the host writes there) */
+	/* (gpa path, path_len, gpa val, val_len) -> 0; -PVKVM_EACCES outside
+	 * "device/" and "data/" (everything else is the host's);
+	 * -PVKVM_ENOSPC over the guest's store quota */
 	PVKVM_HC_STORE_WRITE = 15,
 	/* (gpa path, path_len, gpa buf, buf_len) -> total length of the
-	 * children's names, each followed by a NUL (truncated as READ) */
+	 * children's names, each followed by a NUL; the first
+	 * min(total, buf_len) bytes of that were copied (the last name may be
+	 * cut); -PVKVM_E2BIG for a listing over 64 KiB into a larger buf */
 	PVKVM_HC_STORE_LIST = 16,
 	/* (gpa path, path_len, u64 token) -> 0. Fires once now, then on every
 	 * change at or below path: queues an event, sets PVKVM_VIRQ_STORE. */
 	PVKVM_HC_STORE_WATCH = 17,
 	/* (gpa path, path_len, u64 token) -> 0 */
 	PVKVM_HC_STORE_UNWATCH = 18,
-	/* (gpa struct pvkvm_watch_event *) -> 1 an event was copied out,
-	 * 0 the queue is empty */
+	/* (gpa struct pvkvm_watch_event *) -> 1 an event was copied out
+	 * (all 272 bytes), 0 the queue is empty, -PVKVM_EFAULT (the event
+	 * stays queued) */
 	PVKVM_HC_STORE_WATCH_EVENT = 19,
 	/* (gpa path, path_len) -> 0. Removes the node and its children. */
 	PVKVM_HC_STORE_REMOVE = 20,
@@ -169,8 +185,14 @@ enum pvkvm_hypercall {
 	/* First number a device may register at run time (e.g. blk sync I/O). */
 	PVKVM_HC_DEVICE_BASE = 32,
 	PVKVM_HC_BLK_SYNC = 32,
+	/* mode=sync network (hypercall/pvkvm_netif.h, docs/net.md):
+	 * (gpa frame, len, nic = 0) -> 0 or -PVKVM_E* */
+	PVKVM_HC_NET_SYNC_TX = 33,
+	/* (gpa buf, buf_len, nic = 0) -> frame length, -PVKVM_EAGAIN (none
+	 * queued) or -PVKVM_E* */
+	PVKVM_HC_NET_SYNC_RX = 34,
 
-	PVKVM_HC_COUNT = 33
+	PVKVM_HC_COUNT = 35
 };
 PVKVM_STATIC_ASSERT(PVKVM_HC_COUNT <= PVKVM_HYPERCALL_MAX, "stubs fit a page");
 
@@ -196,17 +218,25 @@ PVKVM_STATIC_ASSERT(PVKVM_HC_COUNT <= PVKVM_HYPERCALL_MAX, "stubs fit a page");
  * ELF notes (name "PVKVM", in a PT_NOTE segment of the guest kernel)
  * ------------------------------------------------------------------------ */
 #define PVKVM_ELFNOTE_NAME "PVKVM"
-/* desc: u64 gpa of a page-aligned, page-sized, writable-at-load page inside
- * a PT_LOAD segment: the VMM writes the stubs there before the guest runs. */
+/* Each note: Elf64_Nhdr, then the name with its NUL (namesz = 6, padded to
+ * 8), then desc padded to 4. Both types below are required: an image
+ * without either is refused at load. */
+/* desc: u64 gpa of a page-aligned page inside a PT_LOAD segment: the VMM
+ * writes the stubs there before the guest runs, and maps it read-execute
+ * whatever the segment's flags. */
 #define PVKVM_ELFNOTE_HYPERCALL_PAGE 1
 /* desc: u32 PVKVM_ABI_VERSION the guest was built for (major must match) */
 #define PVKVM_ELFNOTE_ABI_VERSION 2
 
 /* ------------------------------------------------------------------------
  * Guest-physical layout of the deprivileged (CPL3) guest, built by the VMM.
- * The guest is identity-mapped over all its RAM, 4 KiB pages below 2 MiB and
- * 2 MiB pages above. Pages below PVKVM_GUEST_LOAD_MIN that hold the VMM's
- * structures are supervisor-only; the guest cannot see or change them.
+ * The guest is identity-mapped over all its RAM. Pages below
+ * PVKVM_GUEST_LOAD_MIN that hold the VMM's structures are supervisor-only;
+ * the guest cannot see or change them. Each page of the image has its
+ * segment's rights (PF_R/PF_W/PF_X; no-execute where the CPU has NX), the
+ * rest of RAM is read-write, no-execute. Segments are zero-filled past
+ * p_filesz (.bss starts zeroed). Hypercalls and grants are checked against
+ * the same rights.
  * ------------------------------------------------------------------------ */
 #define PVKVM_GPA_START_INFO 0x10000u  /* user, read-only */
 #define PVKVM_GPA_SHARED_INFO 0x11000u /* user, read-write */
@@ -281,8 +311,16 @@ PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_shared_info) == 256 + 2048,
 		    "shared_info size");
 PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_shared_info) <= PVKVM_PAGE_SIZE,
 		    "shared_info fits a page");
+PVKVM_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_shared_info, evtchn_mask) == 128,
+		    "shared_info evtchn_mask offset");
+PVKVM_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_shared_info, vcpu) == 256,
+		    "shared_info vcpu[] offset: slot i at 256 + 64 * i");
+PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_vcpu_info) == 64 &&
+			    __builtin_offsetof(struct pvkvm_vcpu_info, wakeups) == 0,
+		    "vcpu slot: 64 bytes, wakeups at 0");
 
-/* Virtual interrupts a port can be bound to. */
+/* Virtual interrupts a port can be bound to. A second bind of one VIRQ
+ * returns another new port; a raise sets every port bound to it. */
 enum pvkvm_virq {
 	PVKVM_VIRQ_STORE = 0,   /* a store watch fired */
 	PVKVM_VIRQ_CONSOLE = 1, /* reserved */
@@ -310,8 +348,9 @@ PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_time) == 32, "pvkvm_time size");
  * uses the page, holds READING or WRITING (set with compare-and-swap, which
  * fails if PERMIT is gone). The frontend revokes by compare-and-swap of flags
  * to 0, which fails while READING/WRITING is held: it then retries later.
- * Reference 0 is reserved and never valid. A CPL3 guest cannot grant a frame
- * below PVKVM_GUEST_LOAD_MIN: those pages are the VMM's.
+ * Reference 0 is reserved and never valid. A guest can grant only a frame
+ * it may access itself as the backend will: never the VMM's pages below
+ * PVKVM_GUEST_LOAD_MIN, and a page it may only read only for reading.
  * ------------------------------------------------------------------------ */
 #define PVKVM_GRANT_MAX_ENTRIES 65536u
 
@@ -331,6 +370,9 @@ struct pvkvm_grant_entry {
 	uint32_t frame;  /* guest page frame number (gpa >> 12) */
 };
 PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_grant_entry) == 8, "grant entry size");
+PVKVM_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_grant_entry, domid) == 2 &&
+			    __builtin_offsetof(struct pvkvm_grant_entry, frame) == 4,
+		    "grant entry offsets");
 
 /* ------------------------------------------------------------------------
  * Config store (the xenstore role) and the xenbus states. A device <type>
@@ -352,17 +394,25 @@ enum pvkvm_xenbus_state {
 	PVKVM_XB_CLOSED = 6
 };
 
+/* What STORE_WATCH_EVENT writes: 272 bytes, all of them, so the guest's
+ * buffer must be this struct (not just the 256 bytes of a path). */
 struct pvkvm_watch_event {
-	uint64_t token;
-	uint32_t path_len;
-	uint32_t reserved;
-	char path[PVKVM_STORE_PATH_MAX]; /* NUL-terminated */
+	uint64_t token;    /* 0: the token given to STORE_WATCH */
+	uint32_t path_len; /* 8: bytes of path, without the NUL (<= 255) */
+	uint32_t reserved; /* 12: 0 */
+	char path[PVKVM_STORE_PATH_MAX]; /* 16: NUL-terminated, rest zero */
 };
 PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_watch_event) == 272, "watch event size");
+PVKVM_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_watch_event, path_len) == 8 &&
+			    __builtin_offsetof(struct pvkvm_watch_event, reserved) == 12 &&
+			    __builtin_offsetof(struct pvkvm_watch_event, path) == 16,
+		    "watch event offsets");
 
 /* ------------------------------------------------------------------------
  * Console
  * ------------------------------------------------------------------------ */
+/* Output reaches the operator's terminal as text: bytes other than
+ * printable ASCII, \n, \t and \r are written as '?'. */
 #define PVKVM_CONSOLE_WRITE_MAX 4096u
 
 #endif /* PVKVM_ABI_H */

@@ -51,5 +51,10 @@ struct pvkvm_testif_page {
 PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_testif_page) == 32, "testif page size");
 PVKVM_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_testif_page, ack_seq) == 16,
 		    "testif ack_seq offset");
+PVKVM_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_testif_page, seq) == 4 &&
+			    __builtin_offsetof(struct pvkvm_testif_page, arg) == 8 &&
+			    __builtin_offsetof(struct pvkvm_testif_page, status) == 20 &&
+			    __builtin_offsetof(struct pvkvm_testif_page, result) == 24,
+		    "testif page offsets (docs/services.md)");
 
 #endif

@@ -59,6 +59,10 @@ PVKVM_RING_STATIC_ASSERT(sizeof(struct pvkvm_ring_hdr) == PVKVM_RING_HDR_SIZE,
 enum pvkvm_ring_notify {
 	PVKVM_RING_SUPPRESS = 0, /* notify only when the peer asked (event index) */
 	PVKVM_RING_ALWAYS = 1,   /* notify on every push that published something */
+	/* The peer busy-polls and never sleeps: publish with a release store
+	 * only, never read its event index (no full barrier), never notify.
+	 * A peer that does sleep on such a ring may never be woken. */
+	PVKVM_RING_PEER_POLLS = 2,
 };
 
 /* ---------------------------------------------------------------------------
@@ -101,17 +105,26 @@ static inline void pvkvm_ring_hdr_init(struct pvkvm_ring_hdr *h)
 }
 
 /*
- * Publish a producer index and decide whether to notify.
+ * Publish a producer index and decide whether to notify. *published is the
+ * producer's private copy of what it last published, so the shared index is
+ * only ever written here, never read back (a read would pull the line back
+ * from the consumer that is polling it).
  * The full store->load ordering is what makes this race-free: either the
  * consumer's later re-check sees new_prod, or we see its new event index.
  */
 static inline bool pvkvm_ring_publish(uint32_t *prod, const uint32_t *event,
-				      uint32_t new_prod, enum pvkvm_ring_notify mode)
+				      uint32_t *published, uint32_t new_prod,
+				      enum pvkvm_ring_notify mode)
 {
-	uint32_t old = PVKVM_RING_LOAD(prod);
+	uint32_t old = *published;
 
 	if (old == new_prod)
 		return false;
+	*published = new_prod;
+	if (mode == PVKVM_RING_PEER_POLLS) {
+		PVKVM_RING_STORE_RELEASE(prod, new_prod);
+		return false;
+	}
 	PVKVM_RING_STORE_SYNC(prod, new_prod);
 	if (mode == PVKVM_RING_ALWAYS)
 		return true;
@@ -119,17 +132,20 @@ static inline bool pvkvm_ring_publish(uint32_t *prod, const uint32_t *event,
 }
 
 /*
- * Consumer side of the same rule: before sleeping, ask to be woken by the
- * next item (event = cons + 1), then look once more. True: items are there
- * (or the index is bogus and the caller's take will say so): do not sleep.
+ * Consumer side of the same rule: before sleeping, ask to be woken when the
+ * producer index reaches cons + wait (wait >= 1; 1: the very next item),
+ * then look once more. True: at least `wait` items are there (or the index
+ * is bogus and the caller's take will say so): do not sleep. The re-check
+ * asks for as many items as the event does, so either it sees them or the
+ * producer's push that reaches them sees the event (docs/ring.md).
  */
 static inline bool pvkvm_ring_final_check(uint32_t *event, const uint32_t *prod,
-					  uint32_t cons)
+					  uint32_t cons, uint32_t wait)
 {
-	if (PVKVM_RING_LOAD_ACQUIRE(prod) != cons)
+	if ((uint32_t)(PVKVM_RING_LOAD_ACQUIRE(prod) - cons) >= wait)
 		return true;
-	PVKVM_RING_STORE_SYNC(event, cons + 1);
-	return PVKVM_RING_LOAD_SYNC(prod) != cons;
+	PVKVM_RING_STORE_SYNC(event, cons + wait);
+	return (uint32_t)(PVKVM_RING_LOAD_SYNC(prod) - cons) >= wait;
 }
 
 /*
@@ -164,6 +180,17 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 	return ready;
 }
 
+/*
+ * Copies one slot out of shared memory into private memory with a single
+ * read of every byte: the volatile source keeps the compiler from dropping
+ * the copy and reading the slot again later (a double fetch the peer could
+ * race: check one value, use another). Xen's RING_COPY_REQUEST after
+ * XSA-155 does the same. The copy compiles to the same loads as a plain
+ * assignment; docs/ring.md has the measured cost.
+ */
+#define PVKVM_RING_COPY_ONCE_(dst, src) \
+	(*(dst) = *(const volatile __typeof__(*(src)) *)(src))
+
 /* ---------------------------------------------------------------------------
  * PVKVM_RING_DEFINE(name, req_type, rsp_type)
  *
@@ -175,6 +202,11 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
  *   name_front_push_reqs(f) notify?         name_back_final_check_reqs(b)
  *   name_front_take_rsp(f, &rsp) 1/0/-1
  *   name_front_final_check_rsps(f)
+ *   name_front_final_check_rsps_batch(f, n)
+ *
+ * f->mode / b->mode: PVKVM_RING_SUPPRESS (default), _ALWAYS, _PEER_POLLS.
+ * The peer's producer index is read when everything seen at the last read
+ * has been taken (once per batch, not once per item) and checked each time.
  * ------------------------------------------------------------------------- */
 #define PVKVM_RING_DEFINE(name, req_type, rsp_type)                            \
 	union name##_slot {                                                    \
@@ -193,6 +225,8 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 		uint32_t nr_slots;                                             \
 		uint32_t req_prod_pvt; /* next request slot to fill */         \
 		uint32_t rsp_cons;     /* next response to take */             \
+		uint32_t req_prod_pub; /* req_prod as we last published it */  \
+		uint32_t rsp_prod_seen; /* rsp_prod as last read and checked */ \
 		bool broken;                                                   \
 		enum pvkvm_ring_notify mode;                                   \
 	};                                                                     \
@@ -201,6 +235,8 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 		uint32_t nr_slots;                                             \
 		uint32_t rsp_prod_pvt; /* next response slot to fill */        \
 		uint32_t req_cons;     /* next request to take */              \
+		uint32_t rsp_prod_pub; /* rsp_prod as we last published it */  \
+		uint32_t req_prod_seen; /* req_prod as last read and checked */ \
 		bool broken;                                                   \
 		enum pvkvm_ring_notify mode;                                   \
 	};                                                                     \
@@ -236,6 +272,8 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 		f->nr_slots = nr;                                              \
 		f->req_prod_pvt = PVKVM_RING_LOAD(&s->hdr.req_prod);           \
 		f->rsp_cons = PVKVM_RING_LOAD(&s->hdr.rsp_prod);               \
+		f->req_prod_pub = f->req_prod_pvt;                             \
+		f->rsp_prod_seen = f->rsp_cons;                                \
 		f->broken = (uint32_t)(f->req_prod_pvt - f->rsp_cons) > nr;    \
 		f->mode = PVKVM_RING_SUPPRESS;                                 \
 		return 0;                                                      \
@@ -259,24 +297,29 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 			return false;                                          \
 		return pvkvm_ring_publish(&f->sring->hdr.req_prod,             \
 					  &f->sring->hdr.req_event,            \
-					  f->req_prod_pvt, f->mode);           \
+					  &f->req_prod_pub, f->req_prod_pvt,   \
+					  f->mode);                            \
 	}                                                                      \
 	static inline int name##_front_take_rsp(struct name##_front *f,        \
 						rsp_type *out)                 \
 	{                                                                      \
-		int64_t ready;                                                 \
 		if (f->broken)                                                 \
 			return -1;                                             \
-		ready = pvkvm_ring_rsps_ready(                                 \
-			PVKVM_RING_LOAD_ACQUIRE(&f->sring->hdr.rsp_prod),      \
-			f->rsp_cons, f->req_prod_pvt, f->nr_slots);            \
-		if (ready < 0) {                                               \
-			f->broken = true;                                      \
-			return -1;                                             \
+		if (f->rsp_cons == f->rsp_prod_seen) {      \
+			uint32_t prod =                                        \
+				PVKVM_RING_LOAD_ACQUIRE(&f->sring->hdr.rsp_prod); \
+			int64_t ready = pvkvm_ring_rsps_ready(                 \
+				prod, f->rsp_cons, f->req_prod_pvt, f->nr_slots); \
+			if (ready < 0) {                                       \
+				f->broken = true;                              \
+				return -1;                                     \
+			}                                                      \
+			if (ready == 0)                                        \
+				return 0;                                      \
+			f->rsp_prod_seen = prod;                               \
 		}                                                              \
-		if (ready == 0)                                                \
-			return 0;                                              \
-		*out = name##_slot_at_(f->sring, f->nr_slots, f->rsp_cons)->rsp; \
+		PVKVM_RING_COPY_ONCE_(out, &name##_slot_at_(f->sring, f->nr_slots, \
+						      f->rsp_cons)->rsp);      \
 		f->rsp_cons++;                                                 \
 		return 1;                                                      \
 	}                                                                      \
@@ -285,7 +328,23 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 		return f->broken ||                                            \
 		       pvkvm_ring_final_check(&f->sring->hdr.rsp_event,        \
 					      &f->sring->hdr.rsp_prod,         \
-					      f->rsp_cons);                    \
+					      f->rsp_cons, 1);                 \
+	}                                                                      \
+	/* Like final_check_rsps, but asks to be woken only once `wait`      \
+	 * responses are there, at most as many as requests are published    \
+	 * and unanswered (at least 1): one wake-up per batch of completions. \
+	 * Xen's netfront (half of those in flight) and virtio's             \
+	 * enable_cb_delayed (three quarters) do the same. */                \
+	static inline bool name##_front_final_check_rsps_batch(                \
+		struct name##_front *f, uint32_t wait)                         \
+	{                                                                      \
+		uint32_t in_flight = f->req_prod_pub - f->rsp_cons;            \
+		if (wait > in_flight)                                          \
+			wait = in_flight;                                      \
+		return f->broken ||                                            \
+		       pvkvm_ring_final_check(&f->sring->hdr.rsp_event,        \
+					      &f->sring->hdr.rsp_prod,         \
+					      f->rsp_cons, wait ? wait : 1);   \
 	}
 
 #define PVKVM_RING_DEFINE_BACK_(name, req_type, rsp_type)                      \
@@ -302,6 +361,8 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 		b->nr_slots = nr;                                              \
 		b->rsp_prod_pvt = PVKVM_RING_LOAD(&s->hdr.rsp_prod);           \
 		b->req_cons = b->rsp_prod_pvt;                                 \
+		b->rsp_prod_pub = b->rsp_prod_pvt;                             \
+		b->req_prod_seen = b->req_cons;                                \
 		b->broken = false;                                             \
 		b->mode = PVKVM_RING_SUPPRESS;                                 \
 		return 0;                                                      \
@@ -309,21 +370,23 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 	static inline int name##_back_take_req(struct name##_back *b,          \
 					       req_type *out)                  \
 	{                                                                      \
-		int64_t ready;                                                 \
 		if (b->broken)                                                 \
 			return -1;                                             \
-		ready = pvkvm_ring_reqs_ready(                                 \
-			PVKVM_RING_LOAD_ACQUIRE(&b->sring->hdr.req_prod),      \
-			b->req_cons, b->rsp_prod_pvt, b->nr_slots);            \
-		if (ready < 0) {                                               \
-			b->broken = true;                                      \
-			return -1;                                             \
+		if (b->req_cons == b->req_prod_seen) {      \
+			uint32_t prod =                                        \
+				PVKVM_RING_LOAD_ACQUIRE(&b->sring->hdr.req_prod); \
+			int64_t ready = pvkvm_ring_reqs_ready(                 \
+				prod, b->req_cons, b->rsp_prod_pvt, b->nr_slots); \
+			if (ready < 0) {                                       \
+				b->broken = true;                              \
+				return -1;                                     \
+			}                                                      \
+			if (ready == 0)                                        \
+				return 0;                                      \
+			b->req_prod_seen = prod;                               \
 		}                                                              \
-		/* No response slot left for another request: wait. */        \
-		if (ready == 0 ||                                              \
-		    (uint32_t)(b->req_cons - b->rsp_prod_pvt) >= b->nr_slots)  \
-			return 0;                                              \
-		*out = name##_slot_at_(b->sring, b->nr_slots, b->req_cons)->req; \
+		PVKVM_RING_COPY_ONCE_(out, &name##_slot_at_(b->sring, b->nr_slots, \
+						      b->req_cons)->req);      \
 		b->req_cons++;                                                 \
 		return 1;                                                      \
 	}                                                                      \
@@ -341,14 +404,15 @@ static inline int64_t pvkvm_ring_rsps_ready(uint32_t rsp_prod, uint32_t rsp_cons
 			return false;                                          \
 		return pvkvm_ring_publish(&b->sring->hdr.rsp_prod,             \
 					  &b->sring->hdr.rsp_event,            \
-					  b->rsp_prod_pvt, b->mode);           \
+					  &b->rsp_prod_pub, b->rsp_prod_pvt,   \
+					  b->mode);                            \
 	}                                                                      \
 	static inline bool name##_back_final_check_reqs(struct name##_back *b) \
 	{                                                                      \
 		return b->broken ||                                            \
 		       pvkvm_ring_final_check(&b->sring->hdr.req_event,        \
 					      &b->sring->hdr.req_prod,         \
-					      b->req_cons);                    \
+					      b->req_cons, 1);                 \
 	}
 
 #endif /* PVKVM_RING_H */

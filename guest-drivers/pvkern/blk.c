@@ -16,6 +16,7 @@ static const struct {
 	{ "pv", BLK_MODE_PV },
 	{ "fv", BLK_MODE_FV },
 	{ "sync", BLK_MODE_SYNC },
+	{ "fv-dma", BLK_MODE_FV_DMA },
 };
 
 bool blk_mode_parse(const char *s, enum blk_mode *out)
@@ -41,6 +42,7 @@ static const struct blk_driver *driver_of(enum blk_mode m)
 	switch (m) {
 	case BLK_MODE_PV: return &blk_pv_driver;
 	case BLK_MODE_FV: return &blk_ata_driver;
+	case BLK_MODE_FV_DMA: return &blk_ata_dma_driver;
 	case BLK_MODE_SYNC: return &blk_sync_driver;
 	default: return NULL;
 	}
@@ -54,7 +56,8 @@ static bool store_has(const char *path)
 }
 
 /* The fastest path the VMM offers for disk index: a PV backend, else the
- * sync hypercall, else the emulated ATA disk. fv and sync disks are found
+ * sync hypercall, else the emulated ATA disk (DMA before PIO). fv, fv-dma
+ * and sync disks are found
  * through the VMM's "platform/" keys, never by touching their ports (a
  * port the I/O bitmap keeps closed is a #GP that ends the guest). */
 static enum blk_mode probe_mode(unsigned int index)
@@ -66,6 +69,8 @@ static enum blk_mode probe_mode(unsigned int index)
 		return BLK_MODE_PV;
 	if (index == 0 && store_has("platform/blk-sync/0/hypercall"))
 		return BLK_MODE_SYNC;
+	if (index == 0 && store_has("platform/ata-dma/0/io-base"))
+		return BLK_MODE_FV_DMA;
 	if (index == 0 && store_has("platform/ata/0/io-base"))
 		return BLK_MODE_FV;
 	return BLK_MODE_AUTO; /* nothing there: no driver */

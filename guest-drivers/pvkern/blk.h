@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The one block interface pvkern's programs see, over three drivers:
- *   pv   blkfront: blkif rings, grants, many requests in flight (blk_pv.c)
- *   fv   the emulated ATA disk by polled PIO (blk_ata.c)
- *   sync one PVKVM_HC_BLK_SYNC hypercall per request (blk_sync.c)
+ * The one block interface pvkern's programs see, over four drivers:
+ *   pv     blkfront: blkif rings, grants, many requests in flight (blk_pv.c)
+ *   fv     the emulated ATA disk by polled PIO (blk_ata.c)
+ *   fv-dma the same drive by bus-master DMA, PRD tables (blk_ata_dma.c)
+ *   sync   one PVKVM_HC_BLK_SYNC hypercall per request (blk_sync.c)
  *
  * Requests are asynchronous in form: blk_submit() queues, blk_kick() makes
  * queued requests visible to the device, blk_poll()/blk_wait() complete
- * them. The fv and sync drivers finish each request inside blk_submit()
+ * them. The fv, fv-dma and sync drivers finish each request in blk_submit()
  * (the hardware model and the hypercall are synchronous), so with them at
  * most one request is ever in flight: queue depth 1 by nature.
  *
  * Buffers: any guest memory, but the pv driver needs 512-byte alignment
- * (it grants whole pages and names sectors inside them).
+ * (it grants whole pages and names sectors inside them), fv-dma an even
+ * address (a PRD's base has no bit 0).
  */
 #ifndef PVKERN_BLK_H
 #define PVKERN_BLK_H
@@ -21,10 +23,11 @@
 #include <stdint.h>
 
 enum blk_mode {
-	BLK_MODE_AUTO, /* pv if the store has the disk, else sync; never fv */
+	BLK_MODE_AUTO, /* the fastest the VMM attached: pv, sync, fv-dma, fv */
 	BLK_MODE_PV,
 	BLK_MODE_FV,
 	BLK_MODE_SYNC,
+	BLK_MODE_FV_DMA,
 };
 
 enum blk_op {
@@ -41,7 +44,7 @@ struct blk_info {
 	bool read_only;
 	bool flush;              /* the device has a write cache to flush */
 	uint32_t max_sectors;    /* per request */
-	uint32_t max_in_flight;  /* 1 for fv and sync */
+	uint32_t max_in_flight;  /* 1 for fv, fv-dma and sync */
 	enum blk_mode mode;
 };
 
@@ -91,7 +94,7 @@ struct blk_dev {
 /* Opens disk `index` of the mode: 0 and *out, or a negative PVKVM_E*
  * (-PVKVM_ENOENT: no such disk). */
 int blk_open(enum blk_mode mode, unsigned int index, struct blk_dev **out);
-/* "pv", "fv", "sync" or "auto" -> mode; false if none of those. */
+/* "pv", "fv", "fv-dma", "sync" or "auto" -> mode; false if none of those. */
 bool blk_mode_parse(const char *s, enum blk_mode *out);
 const char *blk_mode_name(enum blk_mode m);
 
@@ -115,6 +118,7 @@ void blk_complete(struct blk_dev *d, struct blk_req *r, int status);
 
 extern const struct blk_driver blk_pv_driver;
 extern const struct blk_driver blk_ata_driver;
+extern const struct blk_driver blk_ata_dma_driver;
 extern const struct blk_driver blk_sync_driver;
 
 #endif

@@ -12,28 +12,10 @@
  * the disk (mode=fv); touching them otherwise is a #GP.
  */
 #include "blk.h"
+#include "blk_ata.h"
 
 #include "klib.h"
 #include "time.h"
-
-#define ATA_DATA 0x1f0
-#define ATA_ERROR 0x1f1
-#define ATA_COUNT 0x1f2
-#define ATA_LBA_LOW 0x1f3
-#define ATA_LBA_MID 0x1f4
-#define ATA_LBA_HIGH 0x1f5
-#define ATA_DEVICE 0x1f6
-#define ATA_STATUS_CMD 0x1f7
-#define ATA_CONTROL 0x3f6
-
-#define SR_BSY 0x80
-#define SR_DRQ 0x08
-#define SR_ERR 0x01
-#define SR_DF 0x20
-#define ER_IDNF 0x10
-#define CTL_NIEN 0x02
-#define DEV_LBA 0x40
-#define DEV_OBSOLETE 0xa0
 
 #define CMD_READ_MULTIPLE 0xc4
 #define CMD_WRITE_MULTIPLE 0xc5
@@ -44,7 +26,6 @@
 #define CMD_FLUSH_CACHE_EXT 0xea
 #define CMD_IDENTIFY 0xec
 
-#define LBA28_LIMIT (1ull << 28)
 #define ATA_TIMEOUT_NS (5 * NS_PER_SEC)
 
 struct blk_ata {
@@ -53,19 +34,6 @@ struct blk_ata {
 };
 
 static struct blk_ata ata_state;
-
-static inline void ata_outb(uint16_t port, uint8_t v)
-{
-	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t ata_inb(uint16_t port)
-{
-	uint8_t v;
-
-	asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 /* One trap per string (KVM hands the VMM the whole count it can). */
 static inline void ata_rep_insw(uint16_t port, void *buf, size_t words)
@@ -78,19 +46,17 @@ static inline void ata_rep_outsw(uint16_t port, const void *buf, size_t words)
 	asm volatile("rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
 }
 
-/* Polls until BSY clears and (want_drq) DRQ is set: the status byte, or
- * -PVKVM_ETIMEDOUT. ERR/DF end the wait early. */
-static int ata_wait_status(bool want_drq)
+int ata_wait_status(bool want_drq)
 {
 	uint64_t deadline = 0;
 
 	for (;;) {
 		uint8_t s = ata_inb(ATA_STATUS_CMD);
 
-		if (!(s & SR_BSY)) {
-			if (s & (SR_ERR | SR_DF))
+		if (!(s & ATA_SR_BSY)) {
+			if (s & (ATA_SR_ERR | ATA_SR_DF))
 				return s;
-			if (!want_drq || (s & SR_DRQ))
+			if (!want_drq || (s & ATA_SR_DRQ))
 				return s;
 		}
 		if (!deadline)
@@ -100,12 +66,12 @@ static int ata_wait_status(bool want_drq)
 	}
 }
 
-static int ata_error_of(int status)
+int ata_error_of(int status)
 {
 	if (status < 0)
 		return status;
-	if (status & (SR_ERR | SR_DF))
-		return (ata_inb(ATA_ERROR) & ER_IDNF) ? -PVKVM_ERANGE : -PVKVM_EIO;
+	if (status & (ATA_SR_ERR | ATA_SR_DF))
+		return (ata_inb(ATA_ERROR) & ATA_ER_IDNF) ? -PVKVM_ERANGE : -PVKVM_EIO;
 	return 0;
 }
 
@@ -121,25 +87,39 @@ static uint64_t ata_id_u64(const uint16_t *w, unsigned int i)
 	return ata_id_u32(w, i) | ata_id_u32(w, i + 2) << 32;
 }
 
-static int ata_identify(struct blk_dev *d, struct blk_ata *a)
+int ata_identify_drive(uint8_t control, struct ata_ident *id)
 {
 	static uint16_t w[256];
 	int s;
 
-	ata_outb(ATA_CONTROL, CTL_NIEN);
-	ata_outb(ATA_DEVICE, DEV_OBSOLETE);
+	ata_outb(ATA_CONTROL, control);
+	ata_outb(ATA_DEVICE, ATA_DEV_OBSOLETE);
 	ata_outb(ATA_STATUS_CMD, CMD_IDENTIFY);
 	/* A floating bus or an absent device reads 0 (or 0xff). */
 	s = ata_inb(ATA_STATUS_CMD);
 	if (s == 0 || s == 0xff)
 		return -PVKVM_ENOENT;
 	s = ata_wait_status(true);
-	if (s < 0 || (s & SR_ERR))
+	if (s < 0 || (s & ATA_SR_ERR))
 		return s < 0 ? s : -PVKVM_EIO;
 	ata_rep_insw(ATA_DATA, w, 256);
-	a->lba48 = w[83] & (1u << 10);
-	d->info.sectors = a->lba48 ? ata_id_u64(w, 100) : ata_id_u32(w, 60);
-	a->multiple = w[47] & 0xff;
+	id->lba48 = w[83] & (1u << 10);
+	id->sectors = id->lba48 ? ata_id_u64(w, 100) : ata_id_u32(w, 60);
+	id->multiple = w[47] & 0xff;
+	id->dma = w[49] & (1u << 8);
+	return 0;
+}
+
+static int ata_identify(struct blk_dev *d, struct blk_ata *a)
+{
+	struct ata_ident id;
+	int r = ata_identify_drive(ATA_CTL_NIEN, &id);
+
+	if (r < 0)
+		return r;
+	a->lba48 = id.lba48;
+	a->multiple = id.multiple;
+	d->info.sectors = id.sectors;
 	return 0;
 }
 
@@ -181,9 +161,9 @@ static int ata_open(struct blk_dev *d, unsigned int index)
 
 /* ---- commands --------------------------------------------------------------- */
 
-static void ata_issue_lba28(uint64_t lba, uint32_t n, uint8_t cmd)
+void ata_issue_lba28(uint64_t lba, uint32_t n, uint8_t cmd)
 {
-	ata_outb(ATA_DEVICE, DEV_OBSOLETE | DEV_LBA | ((lba >> 24) & 0x0f));
+	ata_outb(ATA_DEVICE, ATA_DEV_OBSOLETE | ATA_DEV_LBA | ((lba >> 24) & 0x0f));
 	ata_outb(ATA_COUNT, (uint8_t)n); /* 256 is written as 0 */
 	ata_outb(ATA_LBA_LOW, (uint8_t)lba);
 	ata_outb(ATA_LBA_MID, (uint8_t)(lba >> 8));
@@ -191,9 +171,9 @@ static void ata_issue_lba28(uint64_t lba, uint32_t n, uint8_t cmd)
 	ata_outb(ATA_STATUS_CMD, cmd);
 }
 
-static void ata_issue_lba48(uint64_t lba, uint32_t n, uint8_t cmd)
+void ata_issue_lba48(uint64_t lba, uint32_t n, uint8_t cmd)
 {
-	ata_outb(ATA_DEVICE, DEV_LBA);
+	ata_outb(ATA_DEVICE, ATA_DEV_LBA);
 	/* High-order bytes first: each write pushes the previous value into
 	 * the register's "previous content" (HOB) half. */
 	ata_outb(ATA_COUNT, (uint8_t)(n >> 8));
@@ -210,7 +190,7 @@ static void ata_issue_lba48(uint64_t lba, uint32_t n, uint8_t cmd)
 static void ata_issue_rw(const struct blk_ata *a, bool write, uint64_t lba,
 		     uint32_t n)
 {
-	if (lba + n <= LBA28_LIMIT && n <= 256)
+	if (lba + n <= ATA_LBA28_LIMIT && n <= 256)
 		ata_issue_lba28(lba, n, write ? CMD_WRITE_MULTIPLE : CMD_READ_MULTIPLE);
 	else if (a->lba48)
 		ata_issue_lba48(lba, n, write ? CMD_WRITE_MULTIPLE_EXT
@@ -227,7 +207,7 @@ static int ata_transfer(const struct blk_ata *a, bool write, uint8_t *buf,
 		uint32_t blk = n < a->multiple ? n : a->multiple;
 		int s = ata_wait_status(true);
 
-		if (s < 0 || (s & (SR_ERR | SR_DF)) || !(s & SR_DRQ))
+		if (s < 0 || (s & (ATA_SR_ERR | ATA_SR_DF)) || !(s & ATA_SR_DRQ))
 			return s < 0 ? s : (ata_error_of(s) ? ata_error_of(s) : -PVKVM_EIO);
 		if (write)
 			ata_rep_outsw(ATA_DATA, buf, blk * BLK_SECTOR_SIZE / 2);

@@ -3,7 +3,7 @@
  * blkbench: block I/O for a fixed time through the block interface.
  *
  *   blkbench [rw=randread|randwrite|read|write] [bs=BYTES] [qd=1..64]
- *            [time_ms=MS] [warmup_ms=MS] [size=BYTES] [mode=auto|pv|fv|sync]
+ *            [time_ms=MS] [warmup_ms=MS] [size=BYTES] [mode=auto|pv|fv|fv-dma|sync]
  *            [disk=N] [spin_us=US] [seed=N]
  *
  * Defaults: rw=randread bs=4096 qd=1 time_ms=2000 warmup_ms=200, size =
@@ -305,7 +305,7 @@ int prog_blkbench(int argc, char **argv)
 	if (!parse_args(argc, argv, &cfg)) {
 		printf("usage: blkbench [rw=randread|randwrite|read|write] [bs=512..1048576] "
 		       "[qd=1..64] [time_ms=MS] [warmup_ms=MS] [size=BYTES] "
-		       "[mode=auto|pv|fv|sync] [disk=N] [spin_us=US] [seed=N]\n");
+		       "[mode=auto|pv|fv|fv-dma|sync] [disk=N] [spin_us=US] [seed=N]\n");
 		return 2;
 	}
 	run.cfg = &cfg;
@@ -316,7 +316,7 @@ int prog_blkbench(int argc, char **argv)
 		return 1;
 	}
 	if (cfg.qd > run.d->info.max_in_flight)
-		cfg.qd = run.d->info.max_in_flight; /* fv, sync: inherently 1 */
+		cfg.qd = run.d->info.max_in_flight; /* fv, fv-dma, sync: inherently 1 */
 	r = setup(&run, &cfg);
 	if (!r)
 		r = measure(&run, &cfg);

@@ -2,7 +2,7 @@
 /*
  * blkverify: data checks of a disk through the block interface (blk.h).
  *
- *   blkverify [ACTION [SEED]] [mode=auto|pv|fv|sync] [disk=N] [mib=N]
+ *   blkverify [ACTION [SEED]] [mode=auto|pv|fv|fv-dma|sync] [disk=N] [mib=N]
  *
  * ACTION
  *   all (default)  write the pattern (blk_pattern.h) with SEED over the
@@ -188,7 +188,7 @@ static void check_read_only(struct blk_dev *d, uint8_t *buf)
 	int r;
 
 	/* The ATA disk has no way to say it is read-only; pv and sync do. */
-	if (d->info.mode != BLK_MODE_FV)
+	if (d->info.mode != BLK_MODE_FV && d->info.mode != BLK_MODE_FV_DMA)
 		tap_check(&T, d->info.read_only, "the disk says it is read-only",
 			  "info.read_only is false");
 	fill_pattern(buf, 0, 8, 0xdead);
@@ -276,7 +276,7 @@ int prog_blkverify(int argc, char **argv)
 
 	if (!parse_args(argc, argv, &a) || !known_action(a.action)) {
 		printf("usage: blkverify [all|write SEED|check SEED|ro|range] "
-		       "[mode=auto|pv|fv|sync] [disk=N] [mib=1..16]\n");
+		       "[mode=auto|pv|fv|fv-dma|sync] [disk=N] [mib=1..16]\n");
 		return 2;
 	}
 	tap_begin(&T, "blkverify");

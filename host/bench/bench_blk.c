@@ -12,6 +12,7 @@
  * closes the window is one exit of its own and is subtracted.
  */
 #include "host/bench/bench_blk.h"
+#include "host/platform/platform.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -217,7 +218,7 @@ static void run_host(const struct bench_opts *o, const struct blk_bench_case *c,
 /* ---- cases ----------------------------------------------------------------------- */
 
 /* Each run starts from a cold page cache for the image, so a buffered mode
- * (fv, sync) cannot read what an earlier run left in memory. */
+ * (fv, fv-dma, sync) cannot read what an earlier run left in memory. */
 static void drop_cache(const char *image)
 {
 	int fd = open(image, O_RDONLY | O_CLOEXEC);
@@ -244,11 +245,11 @@ static void progress(const struct bench_opts *o, const struct blk_bench_case *c,
 		     unsigned int n, unsigned int total)
 {
 	if (r->ok)
-		fprintf(stderr, "bench blk [%3u/%u] %-18s %-4s round %u/%u qd=%-2u %10.0f IOPS %9.2f MB/s  exits/req %.3f\n",
+		fprintf(stderr, "bench blk [%3u/%u] %-18s %-6s round %u/%u qd=%-2u %10.0f IOPS %9.2f MB/s  exits/req %.3f\n",
 			n, total, c->name, blk_bench_mode_name(m), o->round + 1, o->rounds,
 			r->qd, r->iops, r->mbps, r->exits_per_req);
 	else
-		fprintf(stderr, "bench blk [%3u/%u] %-18s %-4s round %u/%u FAILED: %s\n", n, total,
+		fprintf(stderr, "bench blk [%3u/%u] %-18s %-6s round %u/%u FAILED: %s\n", n, total,
 			c->name, blk_bench_mode_name(m), o->round + 1, o->rounds, r->error);
 }
 
@@ -451,7 +452,7 @@ static int opt_modes(void *st, const char *arg)
 		while (m < BB_NR_MODES && strcmp(t, blk_bench_mode_name((enum blk_bench_mode)m)))
 			m++;
 		if (m == BB_NR_MODES) {
-			fprintf(stderr, "pvkvm: --modes: no mode '%s' (host, fv, sync, pv)\n", t);
+			fprintf(stderr, "pvkvm: --modes: no mode '%s' (host, fv, fv-dma, sync, pv)\n", t);
 			return -1;
 		}
 		o->mode_mask |= 1u << m;
@@ -485,11 +486,12 @@ static const char blk_usage[] =
 	"PV vs full-virt block I/O on one image, beside the host doing the same I/O\n"
 	"directly (libaio, O_DIRECT). Workloads: 4 KiB random read and random write\n"
 	"at queue depth 1 and 32, 1 MiB sequential read at queue depth 8. Modes: host\n"
-	"(the ceiling), fv (emulated ATA PIO), sync (one hypercall per I/O), pv\n"
-	"(blkif rings). fv and sync complete each request before the next: they run\n"
-	"at queue depth 1. Prints IOPS, MB/s, p50/p99 latency and exits per request\n"
-	"(VMM exits inside the measured window / requests), a table with ratios, and\n"
-	"one progress line per run on stderr. See docs/benchmarks.md.\n";
+	"(the ceiling), fv (emulated ATA PIO), fv-dma (emulated ATA bus-master DMA),\n"
+	"sync (one hypercall per I/O), pv (blkif rings). fv, fv-dma and sync complete\n"
+	"each request before the next: they run at queue depth 1. Prints IOPS, MB/s,\n"
+	"p50/p99 latency and exits per request (VMM exits inside the measured window\n"
+	"/ requests), a table with ratios, and one progress line per run on stderr.\n"
+	"See docs/benchmarks.md.\n";
 
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
@@ -589,8 +591,13 @@ int bench_blk_main(int argc, char **argv)
 		fprintf(stderr, "pvkvm: cannot create the benchmark image: %s\n", strerror(errno));
 		goto out;
 	}
+	/* Before the benchmark, so neither disturbs the other's timing. */
+	const struct platform_facts *platform = platform_facts_cached();
+	fprintf(stderr, "bench blk: ");
+	platform_print_summary(platform, stderr);
 	run_cases(o, res);
 	struct blk_bench_report rep = {
+		.platform = platform,
 		.image = o->image, .image_bytes = file_size(o->image),
 		.image_created = created, .quick = o->quick, .time_ms = round_ms(o),
 		.rounds = o->rounds,

@@ -2,7 +2,7 @@
 /*
  * `pvkvm bench blk`: the block half of the main job. One image; for each
  * workload (case), the host doing the I/O directly (libaio, O_DIRECT) and
- * the guest kernel's blkbench through each disk mode (fv, sync, pv), with
+ * the guest kernel's blkbench through each disk mode (fv, fv-dma, sync, pv), with
  * IOPS, MB/s, latency and exits per request. bench_blk.c runs it;
  * bench_blk_report.c prints the table, writes JSON and draws the plot.
  */
@@ -13,13 +13,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum blk_bench_mode { BB_HOST, BB_FV, BB_SYNC, BB_PV, BB_NR_MODES };
+enum blk_bench_mode { BB_HOST, BB_FV, BB_FV_DMA, BB_SYNC, BB_PV, BB_NR_MODES };
 
 struct blk_bench_case {
 	const char *name; /* "randread-4k-qd32" */
 	const char *rw;   /* blkbench's rw= */
 	uint32_t bs;
-	uint32_t qd;      /* asked for; fv and sync run at 1 */
+	uint32_t qd;      /* asked for; fv, fv-dma and sync run at 1 */
 };
 
 #define BLK_BENCH_MAX_ROUNDS 9u
@@ -40,6 +40,8 @@ struct blk_bench_result {
 	double round_iops[BLK_BENCH_MAX_ROUNDS];
 };
 
+struct platform_facts;
+
 struct blk_bench_report {
 	const char *image;
 	uint64_t image_bytes;
@@ -50,11 +52,12 @@ struct blk_bench_report {
 	const struct blk_bench_case *cases;
 	unsigned int nr_cases;
 	struct blk_bench_result (*res)[BB_NR_MODES]; /* [case][mode] */
+	const struct platform_facts *platform;       /* NULL: not measured */
 };
 
 const char *blk_bench_mode_name(enum blk_bench_mode m);
 
-/* pv / host, pv / fv, sync / fv IOPS ratios of one case (0 when unknown). */
+/* a / b IOPS of one case, e.g. pv / fv-dma (0 when either is unknown). */
 double blk_bench_ratio(const struct blk_bench_result *a,
 		       const struct blk_bench_result *b);
 

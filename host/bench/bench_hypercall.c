@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host/bench/bench_meta.h"
+#include "host/bench/bench_summary.h"
 #include "host/util/cli.h"
 #include "host/core/launch.h"
 #include "host/core/stats.h"
@@ -38,6 +40,7 @@ struct bench_state {
 	/* Counters when the previous line arrived. */
 	uint64_t prev_total, prev_null_hc, prev_unbound, prev_pio_null;
 	char guest[PATH_MAX];
+	char out[PATH_MAX]; /* --out: hypercall.json and summary rows */
 	unsigned int timeout_s;
 };
 
@@ -199,10 +202,48 @@ static int opt_bench_timeout(void *st, const char *arg)
 	return 0;
 }
 
+static int opt_out(void *st, const char *arg)
+{
+	snprintf(((struct bench_state *)st)->out, PATH_MAX, "%s", arg);
+	return 0;
+}
+
+/* DIR/hypercall.json, and one summary row per operation. */
+static int write_results(const struct bench_state *b)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/hypercall.json", b->out);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "{\n");
+	bench_meta_write_json(f, "  ");
+	fprintf(f, ",\n  \"benchmark\": \"hypercall\",\n  \"iterations\": %llu,\n"
+		   "  \"tsc_khz\": %llu,\n  \"unit\": \"guest TSC cycles per operation\",\n  \"operations\": [",
+		(unsigned long long)b->iterations, (unsigned long long)b->tsc_khz);
+	const struct bench_row *base = find_row(b, "pio_null");
+	for (unsigned int i = 0; i < b->nr_rows; i++) {
+		const struct bench_row *r = &b->rows[i];
+		double ratio = base && base->cycles ? (double)r->cycles / (double)base->cycles : -1;
+		fprintf(f, "%s\n    {\"name\": \"%s\", \"cycles\": %llu, \"vs_pio_null\": %.4f, "
+			   "\"exits_per_op\": %.4f}", i ? "," : "", r->name,
+			(unsigned long long)r->cycles, ratio, r->exits_per_op);
+		struct bench_summary_row row = {
+			.bench = "hypercall", .name = r->name, .mode = "-", .metric = "cycles",
+			.value = (double)r->cycles, .spread = -1, .vs_host = -1,
+			.exits_per_op = r->exits_per_op,
+		};
+		bench_summary_append(b->out, &row);
+	}
+	fprintf(f, "\n  ]\n}\n");
+	return fclose(f) ? -1 : 0;
+}
+
 static const struct cli_option bench_options[] = {
 	{"iterations", 'n', "N", "timed operations per measurement (default 10000)", opt_iterations},
 	{"guest", 'g', "PATH", "guest kernel (default: guest/pvkern.elf next to the pvkvm binary)", opt_guest},
 	{"timeout", 0, "SECONDS", "give up after SECONDS (default 600)", opt_bench_timeout},
+	{"out", 'o', "DIR", "also write DIR/hypercall.json and the rows of pvkvm bench's summary", opt_out},
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -243,6 +284,10 @@ int bench_hypercall_main(int argc, char **argv)
 	fflush(stdout);
 	if (b->nr_rows)
 		print_table(b);
+	if (b->out[0] && b->nr_rows && write_results(b)) {
+		fprintf(stderr, "pvkvm: cannot write %s/hypercall.json\n", b->out);
+		status = status ? status : PVKVM_EXIT_VMM_ERROR;
+	}
 	free(b);
 	return status;
 }

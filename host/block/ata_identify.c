@@ -59,7 +59,7 @@ static void put_capacity(uint16_t *w, uint64_t sectors)
 
 static void put_features(uint16_t *w)
 {
-	w[49] = 1u << 9;               /* LBA supported (no DMA: PIO only) */
+	w[49] = 1u << 9;               /* LBA supported (DMA: put_dma) */
 	w[50] = 1u << 14;              /* "shall be one" */
 	w[53] = 1u << 1;               /* words 64-70 valid */
 	w[64] = 0x0003;                /* PIO modes 3 and 4 */
@@ -72,6 +72,26 @@ static void put_features(uint16_t *w)
 	w[86] = 1u << 13 | 1u << 12 | 1u << 10;
 	w[87] = 1u << 14;
 	w[106] = 1u << 14;             /* word valid; 512-byte logical sectors */
+}
+
+/* The DMA words (ATA/ATAPI-6 words 49, 53, 63, 88, 93): what a driver reads
+ * before it programs a bus-master transfer. Supported modes in the low
+ * byte, the one SET FEATURES selected in the high byte. */
+static void put_dma(uint16_t *w, const struct ata_identity *id)
+{
+	if (!id->dma)
+		return;
+	w[49] |= 1u << 8;              /* DMA supported */
+	w[53] |= 1u << 2;              /* word 88 valid */
+	w[63] = 0x0007;                /* multiword DMA modes 0-2 */
+	w[88] = 0x003f;                /* Ultra DMA modes 0-5 */
+	if ((id->dma_mode & 0xf8) == 0x20)
+		w[63] |= (uint16_t)(1u << (8 + (id->dma_mode & 7)));
+	else if ((id->dma_mode & 0xf8) == 0x40)
+		w[88] |= (uint16_t)(1u << (8 + (id->dma_mode & 7)));
+	/* Hardware reset result: device 0 passed, 80-conductor cable (CBLID
+	 * above ViH), which Ultra DMA modes above 2 require. */
+	w[93] = 1u << 14 | 1u << 13 | 1u << 3 | 1u << 1 | 1u;
 }
 
 /* Word 255: signature A5h and a checksum byte making all 512 bytes sum to 0. */
@@ -96,6 +116,7 @@ void ata_identify_build(const struct ata_identity *id,
 	words[47] = 0x8000 | ATA_MAX_MULTIPLE;
 	words[59] = (uint16_t)((id->multiple ? 1u << 8 : 0) | id->multiple);
 	put_features(words);
+	put_dma(words, id);
 	put_capacity(words, id->sectors);
 	put_integrity(words);
 }

@@ -24,6 +24,8 @@ struct ata_identity {
 	const char *serial; /* <= 20 chars */
 	const char *model;  /* <= 40 chars */
 	const char *firmware; /* <= 8 chars */
+	bool dma;           /* behind a bus-master controller: DMA modes */
+	uint8_t dma_mode;   /* selected by SET FEATURES: 0x20|n MWDMA, 0x40|n UDMA */
 };
 
 /* Fills words[256], little-endian as they go out of the data port. */

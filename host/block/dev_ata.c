@@ -5,161 +5,15 @@
  */
 #include "host/block/dev_ata.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "host/block/ata_identify.h"
+#include "host/block/ata_taskfile.h"
 #include "host/block/blk_image.h"
-#include "host/block/blk_validate.h"
 #include "host/core/stats.h"
-#include "hypercall/pvkvm_blkif.h"
 
-#define SECTOR PVKVM_BLKIF_SECTOR_SIZE
-
-enum ata_counter {
-	ATA_C_ACCESSES, /* register accesses: one trap each */
-	ATA_C_COMMANDS,
-	ATA_C_SECTORS_READ,
-	ATA_C_SECTORS_WRITTEN,
-	ATA_C_FLUSHES,
-	ATA_C_ERRORS,
-	ATA_C_COUNT
-};
-
-enum xfer { XFER_NONE, XFER_IN, XFER_OUT };
-
-/* A shadow register with its "previous content" for LBA48 (HOB). */
-struct fifo2 {
-	uint8_t cur, prev;
-};
-
-struct ata_disk {
-	pthread_mutex_t lock;
-	const struct blk_image *img;
-	char serial[21];
-
-	struct fifo2 feature, count, lba_low, lba_mid, lba_high;
-	uint8_t device, control, status, error;
-	bool intrq;      /* pending interrupt, cleared by reading status */
-	bool in_reset;   /* SRST held */
-	uint8_t multiple;
-
-	/* PIO data phase */
-	enum xfer xfer;
-	bool xfer_is_disk; /* false: IDENTIFY (nothing to write back) */
-	uint64_t next_lba;
-	uint32_t sectors_left;   /* not yet moved through buf */
-	uint32_t block_sectors;  /* per DRQ block for this command */
-	uint32_t buf_len, buf_pos;
-	/* Page-aligned so sector transfers can use the image's O_DIRECT path,
-	 * the same one the other disk modes take. */
-	uint8_t buf[ATA_MAX_MULTIPLE * SECTOR] __attribute__((aligned(4096)));
-
-	struct stat_counter counters[ATA_C_COUNT];
-	struct stats_group group;
-};
-
-static void count(struct ata_disk *d, enum ata_counter c, uint64_t n)
-{
-	stat_add(&d->counters[c].value, n);
-}
-
-/* ---- status transitions ------------------------------------------------ */
-
-static void raise_irq(struct ata_disk *d)
-{
-	/* No interrupt line is wired yet (the guest polls); the pending bit
-	 * still follows the spec so a status read acknowledges it. */
-	if (!(d->control & ATA_CTL_NIEN))
-		d->intrq = true;
-}
-
-static void go_idle(struct ata_disk *d)
-{
-	d->xfer = XFER_NONE;
-	d->status = ATA_SR_DRDY | ATA_SR_DSC;
-}
-
-static void complete_ok(struct ata_disk *d)
-{
-	go_idle(d);
-	raise_irq(d);
-}
-
-static void complete_error(struct ata_disk *d, uint8_t error)
-{
-	d->xfer = XFER_NONE;
-	d->error = error;
-	d->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_ERR;
-	count(d, ATA_C_ERRORS, 1);
-	raise_irq(d);
-}
-
-static void set_signature(struct ata_disk *d)
-{
-	/* The ATA device signature drivers classify after reset/diagnostics. */
-	d->count.cur = 1;
-	d->lba_low.cur = 1;
-	d->lba_mid.cur = 0;
-	d->lba_high.cur = 0;
-	d->device = 0;
-	d->error = 0x01; /* diagnostic: device 0 passed, no device 1 */
-}
-
-/* ---- addressing --------------------------------------------------------- */
-
-static bool lba28_address(const struct ata_disk *d, uint64_t *lba)
-{
-	if (d->device & ATA_DEV_LBA) {
-		*lba = (uint64_t)(d->device & 0x0f) << 24 |
-		       (uint64_t)d->lba_high.cur << 16 |
-		       (uint64_t)d->lba_mid.cur << 8 | d->lba_low.cur;
-		return true;
-	}
-	/* CHS, in the geometry IDENTIFY reports. Sector numbers start at 1. */
-	uint32_t cyl = (uint32_t)d->lba_high.cur << 8 | d->lba_mid.cur;
-	uint32_t head = d->device & 0x0f, sect = d->lba_low.cur;
-	if (sect == 0 || sect > ATA_CHS_SPT)
-		return false;
-	*lba = ((uint64_t)cyl * ATA_CHS_HEADS + head) * ATA_CHS_SPT + sect - 1;
-	return true;
-}
-
-static uint64_t lba48_address(const struct ata_disk *d)
-{
-	return (uint64_t)d->lba_high.prev << 40 | (uint64_t)d->lba_mid.prev << 32 |
-	       (uint64_t)d->lba_low.prev << 24 | (uint64_t)d->lba_high.cur << 16 |
-	       (uint64_t)d->lba_mid.cur << 8 | d->lba_low.cur;
-}
-
-static uint32_t sector_count(const struct ata_disk *d, bool ext)
-{
-	if (ext) {
-		uint32_t n = (uint32_t)d->count.prev << 8 | d->count.cur;
-		return n ? n : 65536;
-	}
-	return d->count.cur ? d->count.cur : 256;
-}
-
-/* Decodes the command's range; false (and the command failed) if the
- * address cannot be formed or leaves the disk. */
-static bool command_range(struct ata_disk *d, bool ext, uint64_t *lba,
-			  uint32_t *n)
-{
-	*n = sector_count(d, ext);
-	if (ext)
-		*lba = lba48_address(d);
-	else if (!lba28_address(d, lba)) {
-		complete_error(d, ATA_ER_IDNF | ATA_ER_ABRT);
-		return false;
-	}
-	if (!blk_range_ok(*lba, *n, d->img->sectors)) {
-		complete_error(d, ATA_ER_IDNF);
-		return false;
-	}
-	return true;
-}
+#define SECTOR ATA_SECTOR
 
 /* ---- PIO data phases ---------------------------------------------------- */
 
@@ -174,16 +28,16 @@ static void load_in_block(struct ata_disk *d)
 {
 	uint32_t n = next_block(d);
 	if (blk_image_pread(d->img, d->buf, d->next_lba, n) < 0) {
-		complete_error(d, ATA_ER_UNC);
+		ata_complete_error(d, ATA_ER_UNC);
 		return;
 	}
-	count(d, ATA_C_SECTORS_READ, n);
+	ata_count(d, ATA_C_SECTORS_READ, n);
 	d->next_lba += n;
 	d->sectors_left -= n;
 	d->buf_len = n * SECTOR;
 	d->buf_pos = 0;
 	d->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
-	raise_irq(d);
+	ata_raise_irq(d);
 }
 
 /* PIO-out: ask for the next DRQ block. The first block raises no interrupt
@@ -194,23 +48,23 @@ static void want_out_block(struct ata_disk *d, bool first)
 	d->buf_pos = 0;
 	d->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
 	if (!first)
-		raise_irq(d);
+		ata_raise_irq(d);
 }
 
 static void store_out_block(struct ata_disk *d)
 {
 	uint32_t n = d->buf_len / SECTOR;
 	if (blk_image_pwrite(d->img, d->buf, d->next_lba, n) < 0) {
-		complete_error(d, ATA_ER_ABRT);
+		ata_complete_error(d, ATA_ER_ABRT);
 		return;
 	}
-	count(d, ATA_C_SECTORS_WRITTEN, n);
+	ata_count(d, ATA_C_SECTORS_WRITTEN, n);
 	d->next_lba += n;
 	d->sectors_left -= n;
 	if (d->sectors_left > 0)
 		want_out_block(d, false);
 	else
-		complete_ok(d);
+		ata_complete_ok(d);
 }
 
 /* The buffer of the current block has been fully read or written. */
@@ -221,7 +75,7 @@ static void block_done(struct ata_disk *d)
 	} else if (d->xfer_is_disk && d->sectors_left > 0) {
 		load_in_block(d);
 	} else {
-		go_idle(d); /* the last read block raises no interrupt */
+		ata_go_idle(d); /* the last read block raises no interrupt */
 	}
 }
 
@@ -283,8 +137,10 @@ static void cmd_identify(struct ata_disk *d)
 		.sectors = d->img->sectors,
 		.multiple = d->multiple,
 		.serial = d->serial,
-		.model = "pvkvm ATA disk",
+		.model = d->model,
 		.firmware = "1.0",
+		.dma = d->hooks != NULL,
+		.dma_mode = d->dma_mode,
 	};
 	ata_identify_build(&id, words);
 	for (unsigned int i = 0; i < ATA_IDENTIFY_WORDS; i++) {
@@ -297,22 +153,22 @@ static void cmd_identify(struct ata_disk *d)
 	d->buf_len = SECTOR;
 	d->buf_pos = 0;
 	d->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
-	raise_irq(d);
+	ata_raise_irq(d);
 }
 
 static void cmd_rw(struct ata_disk *d, bool write, bool ext, bool multiple)
 {
 	if (multiple && d->multiple == 0) {
-		complete_error(d, ATA_ER_ABRT); /* multiple mode not enabled */
+		ata_complete_error(d, ATA_ER_ABRT); /* multiple mode not enabled */
 		return;
 	}
 	if (write && d->img->read_only) {
-		complete_error(d, ATA_ER_ABRT);
+		ata_complete_error(d, ATA_ER_ABRT);
 		return;
 	}
 	uint64_t lba;
 	uint32_t n;
-	if (!command_range(d, ext, &lba, &n))
+	if (!ata_command_range(d, ext, &lba, &n))
 		return;
 	uint32_t block = multiple ? d->multiple : 1;
 	if (write)
@@ -325,17 +181,17 @@ static void cmd_verify(struct ata_disk *d, bool ext)
 {
 	uint64_t lba;
 	uint32_t n;
-	if (command_range(d, ext, &lba, &n))
-		complete_ok(d);
+	if (ata_command_range(d, ext, &lba, &n))
+		ata_complete_ok(d);
 }
 
 static void cmd_flush(struct ata_disk *d)
 {
-	count(d, ATA_C_FLUSHES, 1);
+	ata_count(d, ATA_C_FLUSHES, 1);
 	if (blk_image_flush(d->img) < 0)
-		complete_error(d, ATA_ER_ABRT);
+		ata_complete_error(d, ATA_ER_ABRT);
 	else
-		complete_ok(d);
+		ata_complete_ok(d);
 }
 
 static void cmd_set_multiple(struct ata_disk *d)
@@ -343,32 +199,57 @@ static void cmd_set_multiple(struct ata_disk *d)
 	uint8_t n = d->count.cur;
 	/* 0 turns multiple mode off; otherwise a power of two up to the max. */
 	if (n > ATA_MAX_MULTIPLE || (n & (n - 1)) != 0) {
-		complete_error(d, ATA_ER_ABRT);
+		ata_complete_error(d, ATA_ER_ABRT);
 		return;
 	}
 	d->multiple = n;
-	complete_ok(d);
+	ata_complete_ok(d);
+}
+
+/* SET FEATURES 03h's count: a PIO mode always; a multiword or Ultra DMA
+ * mode only when a bus-master controller is there to move the data. */
+static bool set_transfer_mode(struct ata_disk *d, uint8_t mode)
+{
+	bool dma = d->hooks != NULL;
+	switch (mode >> 3) {
+	case 0: return mode <= 1;            /* PIO default (IORDY on/off) */
+	case 1: return (mode & 7) <= 4;      /* PIO flow control modes 0-4 */
+	case 4:                              /* multiword DMA modes 0-2 */
+	case 8:                              /* Ultra DMA modes 0-5 */
+		if (!dma || (mode & 7) > (mode >> 3 == 4 ? 2 : 5))
+			return false;
+		d->dma_mode = mode;
+		return true;
+	default: return false;
+	}
 }
 
 static void cmd_set_features(struct ata_disk *d)
 {
 	switch (d->feature.cur) {
+	case 0x03: /* set transfer mode: only what IDENTIFY offers */
+		if (set_transfer_mode(d, d->count.cur))
+			ata_complete_ok(d);
+		else
+			ata_complete_error(d, ATA_ER_ABRT);
+		return;
 	case 0x02: /* enable write cache */
 	case 0x82: /* disable write cache: we keep flushing on FLUSH CACHE */
-	case 0x03: /* set transfer mode: every PIO mode is the same here */
 	case 0x55: /* disable read look-ahead */
 	case 0xaa: /* enable read look-ahead */
-		complete_ok(d);
+		ata_complete_ok(d);
 		return;
 	default:
-		complete_error(d, ATA_ER_ABRT);
+		ata_complete_error(d, ATA_ER_ABRT);
 	}
 }
 
 static void execute(struct ata_disk *d, uint8_t cmd)
 {
-	count(d, ATA_C_COMMANDS, 1);
+	ata_count(d, ATA_C_COMMANDS, 1);
 	d->error = 0;
+	if (d->hooks && d->hooks->command(d->hooks_ctx, d, cmd))
+		return; /* the controller's (DMA) */
 	switch (cmd) {
 	case ATA_CMD_IDENTIFY: cmd_identify(d); break;
 	case ATA_CMD_READ_SECTORS:
@@ -391,17 +272,17 @@ static void execute(struct ata_disk *d, uint8_t cmd)
 	case ATA_CMD_FLUSH_CACHE_EXT: cmd_flush(d); break;
 	case ATA_CMD_SET_MULTIPLE: cmd_set_multiple(d); break;
 	case ATA_CMD_SET_FEATURES: cmd_set_features(d); break;
-	case ATA_CMD_INIT_PARAMS: complete_ok(d); break; /* fixed geometry */
+	case ATA_CMD_INIT_PARAMS: ata_complete_ok(d); break; /* fixed geometry */
 	case ATA_CMD_CHECK_POWER:
 		d->count.cur = 0xff; /* active or idle */
-		complete_ok(d);
+		ata_complete_ok(d);
 		break;
 	case ATA_CMD_EXEC_DIAGNOSTIC:
-		set_signature(d);
-		complete_ok(d);
+		ata_set_signature(d);
+		ata_complete_ok(d);
 		break;
 	default:
-		complete_error(d, ATA_ER_ABRT);
+		ata_complete_error(d, ATA_ER_ABRT);
 	}
 }
 
@@ -412,12 +293,12 @@ static bool dev1_selected(const struct ata_disk *d)
 	return d->device & ATA_DEV_DEV1;
 }
 
-static uint8_t fifo_read(const struct ata_disk *d, const struct fifo2 *f)
+static uint8_t fifo_read(const struct ata_disk *d, const struct ata_fifo2 *f)
 {
 	return (d->control & ATA_CTL_HOB) ? f->prev : f->cur;
 }
 
-static void fifo_write(struct ata_disk *d, struct fifo2 *f, uint8_t v)
+static void fifo_write(struct ata_disk *d, struct ata_fifo2 *f, uint8_t v)
 {
 	f->prev = f->cur;
 	f->cur = v;
@@ -473,10 +354,12 @@ static void control_write(struct ata_disk *d, uint8_t v)
 	if (srst && !d->in_reset) {
 		d->in_reset = true;
 		d->xfer = XFER_NONE;
+		if (d->hooks && d->hooks->reset)
+			d->hooks->reset(d->hooks_ctx);
 	} else if (!srst && d->in_reset) {
 		d->in_reset = false;
-		set_signature(d);
-		go_idle(d);
+		ata_set_signature(d);
+		ata_go_idle(d);
 	}
 	d->control = v & (ATA_CTL_NIEN | ATA_CTL_SRST | ATA_CTL_HOB);
 }
@@ -503,7 +386,7 @@ void ata_disk_pio(void *ctx, uint16_t port, bool is_write, void *data,
 {
 	struct ata_disk *d = ctx;
 	pthread_mutex_lock(&d->lock);
-	count(d, ATA_C_ACCESSES, 1);
+	ata_count(d, ATA_C_ACCESSES, 1);
 	uint8_t *p = data;
 	if (port == ATA_CMD_BASE + ATA_REG_DATA) {
 		/* 16- or 32-bit accesses, possibly a string: one byte stream. */
@@ -533,7 +416,10 @@ static const char *const counter_names[ATA_C_COUNT] = {
 	[ATA_C_ERRORS] = "errors",
 };
 
-struct ata_disk *ata_disk_new(const struct blk_image *img, const char *serial)
+struct ata_disk *ata_disk_new_hooked(const struct blk_image *img,
+				     const char *serial, const char *model,
+				     const struct ata_disk_hooks *hooks,
+				     void *hooks_ctx)
 {
 	struct ata_disk *d = aligned_alloc(_Alignof(struct ata_disk), sizeof(*d));
 	if (!d)
@@ -541,14 +427,23 @@ struct ata_disk *ata_disk_new(const struct blk_image *img, const char *serial)
 	memset(d, 0, sizeof(*d));
 	pthread_mutex_init(&d->lock, NULL);
 	d->img = img;
+	d->model = model;
+	d->hooks = hooks;
+	d->hooks_ctx = hooks_ctx;
+	d->dma_mode = hooks ? 0x45 : 0; /* power-on default: Ultra DMA 5 */
 	strncpy(d->serial, serial ? serial : "PVKVM0000", sizeof(d->serial) - 1);
 	for (unsigned int i = 0; i < ATA_C_COUNT; i++)
 		d->counters[i].name = counter_names[i];
 	d->group = (struct stats_group){ .name = "ata", .counters = d->counters,
 					 .nr = ATA_C_COUNT };
-	set_signature(d);
-	go_idle(d);
+	ata_set_signature(d);
+	ata_go_idle(d);
 	return d;
+}
+
+struct ata_disk *ata_disk_new(const struct blk_image *img, const char *serial)
+{
+	return ata_disk_new_hooked(img, serial, "pvkvm ATA disk", NULL, NULL);
 }
 
 void ata_disk_free(struct ata_disk *d)

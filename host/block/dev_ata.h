@@ -11,6 +11,8 @@
  * MULTIPLE (EXT) with SET MULTIPLE MODE, FLUSH CACHE (EXT), READ VERIFY,
  * SET FEATURES, soft reset with the device signature. No slave: registers
  * read 0 while device 1 is selected, which is how drivers see it absent.
+ * The same drive behind a bus-master DMA controller is dev_ata_dma.h; the
+ * taskfile both share is ata_taskfile.h.
  */
 #ifndef PVKVM_DEV_ATA_H
 #define PVKVM_DEV_ATA_H
@@ -59,9 +61,11 @@ enum ata_reg {
 enum ata_command {
 	ATA_CMD_READ_SECTORS = 0x20,
 	ATA_CMD_READ_SECTORS_EXT = 0x24,
+	ATA_CMD_READ_DMA_EXT = 0x25,    /* DMA commands: mode=fv-dma only */
 	ATA_CMD_READ_MULTIPLE_EXT = 0x29,
 	ATA_CMD_WRITE_SECTORS = 0x30,
 	ATA_CMD_WRITE_SECTORS_EXT = 0x34,
+	ATA_CMD_WRITE_DMA_EXT = 0x35,
 	ATA_CMD_WRITE_MULTIPLE_EXT = 0x39,
 	ATA_CMD_READ_VERIFY = 0x40,
 	ATA_CMD_READ_VERIFY_EXT = 0x42,
@@ -70,6 +74,8 @@ enum ata_command {
 	ATA_CMD_READ_MULTIPLE = 0xc4,
 	ATA_CMD_WRITE_MULTIPLE = 0xc5,
 	ATA_CMD_SET_MULTIPLE = 0xc6,
+	ATA_CMD_READ_DMA = 0xc8,
+	ATA_CMD_WRITE_DMA = 0xca,
 	ATA_CMD_CHECK_POWER = 0xe5,
 	ATA_CMD_FLUSH_CACHE = 0xe7,
 	ATA_CMD_FLUSH_CACHE_EXT = 0xea,

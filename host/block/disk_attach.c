@@ -14,6 +14,7 @@
 #include "host/block/blk_sync.h"
 #include "host/block/blkback.h"
 #include "host/block/dev_ata.h"
+#include "host/block/dev_ata_dma.h"
 #include "host/util/errmsg.h"
 #include "host/core/hcall.h"
 #include "host/core/stats.h"
@@ -39,6 +40,11 @@ int disk_set_add(struct disk_set *s, const char *spec, char *err, size_t errlen)
 	if (o.mode != DISK_MODE_PV && count_mode(s, o.mode) > 0)
 		return errmsg(-1, err, errlen, "--disk: only one mode=%s disk per VM",
 			    disk_mode_name(o.mode));
+	/* Both are the drive on the primary channel's legacy ports. */
+	if ((o.mode == DISK_MODE_FV && count_mode(s, DISK_MODE_FV_DMA)) ||
+	    (o.mode == DISK_MODE_FV_DMA && count_mode(s, DISK_MODE_FV)))
+		return errmsg(-1, err, errlen,
+			      "--disk: mode=fv and mode=fv-dma are one ATA channel: only one of them");
 	s->opt[s->n++] = o;
 	return 0;
 }
@@ -90,6 +96,62 @@ static struct device *ata_dev_new(const struct disk_opt *o, int *rc)
 		return NULL;
 	}
 	a->dev = (struct device){ .name = "ata0", .priv = a, .start = ata_dev_start };
+	return &a->dev;
+}
+
+/* ---- mode=fv-dma: the ATA disk behind a bus-master controller ---------------- */
+
+struct ata_dma_dev {
+	struct device dev;
+	struct blk_image img;
+	struct ata_dma *dma;
+};
+
+static int ata_dma_dev_start(struct device *dev, struct vm *vm)
+{
+	struct ata_dma_dev *a = dev->priv;
+	struct ata_disk *disk = ata_dma_disk(a->dma);
+	int r = vm_register_pio(vm, ATA_CMD_BASE, ATA_CMD_PORTS, ata_disk_pio, disk);
+	if (r == 0)
+		r = vm_register_pio(vm, ATA_CTL_PORT, 1, ata_disk_pio, disk);
+	if (r == 0)
+		r = vm_register_pio(vm, ATA_BM_BASE, ATA_BM_PORTS, ata_dma_bm_pio, a->dma);
+	if (r == 0) {
+		stats_register_group(&vm->stats, ata_disk_stats(disk));
+		stats_register_group(&vm->stats, ata_dma_stats(a->dma));
+	}
+	return r;
+}
+
+static void ata_dma_dev_destroy(struct device *dev)
+{
+	struct ata_dma_dev *a = dev->priv;
+	ata_dma_free(a->dma);
+	blk_image_close(&a->img);
+	free(a);
+}
+
+static struct device *ata_dma_dev_new(const struct disk_opt *o,
+				      const struct guest_mem *mem, int *rc)
+{
+	struct ata_dma_dev *a = calloc(1, sizeof(*a));
+	if (!a) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	*rc = blk_image_open(&a->img, o->path, o->read_only, o->direct);
+	if (*rc == 0) {
+		a->dma = ata_dma_new(&a->img, mem, "PVKVM-ATA-DMA-0");
+		if (!a->dma) {
+			blk_image_close(&a->img);
+			*rc = -ENOMEM;
+		}
+	}
+	if (*rc) {
+		free(a);
+		return NULL;
+	}
+	a->dev = (struct device){ .name = "ata0-dma", .priv = a, .start = ata_dma_dev_start };
 	return &a->dev;
 }
 
@@ -183,10 +245,13 @@ static struct device *pv_dev_new(const struct disk_opt *o, unsigned int id, int 
 
 /* ---- the set ------------------------------------------------------------------- */
 
-static struct device *device_for(struct disk_set *s, unsigned int i,
+static struct device *device_for(struct vm *vm, struct disk_set *s, unsigned int i,
 				 unsigned int pv_id, int *rc)
 {
 	switch (s->opt[i].mode) {
+	case DISK_MODE_FV_DMA:
+		s->destroy[i] = ata_dma_dev_destroy;
+		return ata_dma_dev_new(&s->opt[i], &vm->mem, rc);
 	case DISK_MODE_FV:
 		s->destroy[i] = ata_dev_destroy;
 		return ata_dev_new(&s->opt[i], rc);
@@ -213,6 +278,13 @@ static void announce_platform_disk(struct vm *vm, enum disk_mode mode)
 			     ATA_CMD_BASE);
 		store_printf(vm->store, "platform/ata/0/ctl-base", "0x%x",
 			     ATA_CTL_PORT);
+	} else if (mode == DISK_MODE_FV_DMA) {
+		store_printf(vm->store, "platform/ata-dma/0/io-base", "0x%x",
+			     ATA_CMD_BASE);
+		store_printf(vm->store, "platform/ata-dma/0/ctl-base", "0x%x",
+			     ATA_CTL_PORT);
+		store_printf(vm->store, "platform/ata-dma/0/bm-base", "0x%x",
+			     ATA_BM_BASE);
 	} else if (mode == DISK_MODE_SYNC) {
 		store_printf(vm->store, "platform/blk-sync/0/hypercall", "%u",
 			     PVKVM_HC_BLK_SYNC);
@@ -224,7 +296,7 @@ int disk_set_attach(struct vm *vm, struct disk_set *s, char *err, size_t errlen)
 	unsigned int pv_id = 0;
 	for (unsigned int i = 0; i < s->n; i++) {
 		int rc = 0;
-		struct device *dev = device_for(s, i, pv_id, &rc);
+		struct device *dev = device_for(vm, s, i, pv_id, &rc);
 		if (!dev)
 			return errmsg(-1, err, errlen, "--disk %s: %s", s->opt[i].path,
 				    strerror(rc < 0 ? -rc : ENOMEM));

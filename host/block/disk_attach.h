@@ -2,8 +2,9 @@
 /*
  * The disks of one `pvkvm run`: parsed --disk options turned into devices
  * on a VM, one per mode: a PV backend ("blk" n, n counting PV disks from 0),
- * the emulated ATA disk (at most one: the primary master), or the sync
- * hypercall disk (at most one: PVKVM_HC_BLK_SYNC has no disk number yet).
+ * the emulated ATA disk by PIO (fv) or bus-master DMA (fv-dma) (at most one
+ * of the two: the primary master), or the sync hypercall disk (at most one:
+ * PVKVM_HC_BLK_SYNC has no disk number yet).
  *
  * Life cycle: add while parsing the command line, attach once the VM
  * exists (before it runs), release after the VM is destroyed: devices keep

@@ -80,7 +80,8 @@ static int apply_flag(struct disk_opt *o, const char *tok, size_t len,
 		      char *err, size_t errlen)
 {
 	static const char *const onoff[] = { "off", "on", NULL };
-	static const char *const modes[] = { "pv", "fv", "sync", NULL };
+	/* In enum disk_mode order. */
+	static const char *const modes[] = { "pv", "fv", "sync", "fv-dma", NULL };
 	if (token_is(tok, len, "ro") || token_is(tok, len, "rw")) {
 		o->read_only = tok[1] == 'o';
 		return 0;
@@ -99,7 +100,7 @@ static int apply_flag(struct disk_opt *o, const char *tok, size_t len,
 		return 0;
 	}
 	if (c == -1)
-		return errmsg(-1, err, errlen, "--disk: mode= takes pv, fv or sync, not '%.*s'",
+		return errmsg(-1, err, errlen, "--disk: mode= takes pv, fv, fv-dma or sync, not '%.*s'",
 			    (int)len, tok);
 	int p = rate_opt(tok, len, "iops", &o->iops);
 	if (p == 0)
@@ -155,6 +156,7 @@ const char *disk_mode_name(enum disk_mode m)
 	case DISK_MODE_PV: return "pv";
 	case DISK_MODE_FV: return "fv";
 	case DISK_MODE_SYNC: return "sync";
+	case DISK_MODE_FV_DMA: return "fv-dma";
 	}
 	return "?";
 }

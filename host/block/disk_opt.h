@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `--disk PATH[,ro|rw][,direct=on|off][,mode=pv|fv|sync][,poll_us=N][,iops=N][,bw=N]`:
- * one disk as the
+ * `--disk PATH[,ro|rw][,direct=on|off][,mode=pv|fv|fv-dma|sync][,poll_us=N]
+ * [,iops=N][,bw=N]`: one disk as the
  * command line names it. Pure parsing; host/disk_attach.h turns a parsed
  * disk into a device.
  */
@@ -16,6 +16,7 @@ enum disk_mode {
 	DISK_MODE_PV,   /* blkif rings, blkback on an I/O thread (default) */
 	DISK_MODE_FV,   /* emulated ATA PIO disk on the legacy ports */
 	DISK_MODE_SYNC, /* one synchronous hypercall per I/O */
+	DISK_MODE_FV_DMA, /* the ATA disk behind a bus-master DMA controller */
 };
 
 #define DISK_PATH_MAX 4096

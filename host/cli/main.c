@@ -9,11 +9,14 @@
 
 #include "host/bench/bench.h"
 #include "host/bench/bench_blk.h"
+#include "host/bench/bench_all.h"
 #include "host/bench/bench_meta.h"
 #include "host/util/cli.h"
 #include "host/block/disk_attach.h"
+#include "host/net/net_attach.h"
 #include "host/core/launch.h"
 #include "host/core/vm.h"
+#include "host/platform/platform.h"
 #include "hypercall/pvkvm_abi.h"
 
 #define PVKVM_VERSION_STRING "0.1"
@@ -70,13 +73,30 @@ static int opt_hide_cpuid(void *st, const char *arg)
  * after the VM (its devices' counters are printed after they stop). */
 static struct disk_set run_disks;
 
+/* --net likewise. */
+static struct net_set run_nets;
+
 static int attach_disks(struct vm *vm, void *ctx)
 {
 	char err[512];
-	if (disk_set_attach(vm, ctx, err, sizeof(err)) == 0)
+	(void)ctx;
+	if (disk_set_attach(vm, &run_disks, err, sizeof(err)) == 0 &&
+	    net_set_attach(vm, &run_nets, err, sizeof(err)) == 0)
 		return 0;
 	fprintf(stderr, "pvkvm: %s\n", err);
 	return -1;
+}
+
+static int opt_net(void *st, const char *arg)
+{
+	struct launch *l = st;
+	char err[512];
+	if (net_set_add(&run_nets, arg, err, sizeof(err))) {
+		fprintf(stderr, "pvkvm: %s\n", err);
+		return -1;
+	}
+	l->attach = attach_disks;
+	return 0;
 }
 
 static int opt_disk(void *st, const char *arg)
@@ -99,7 +119,8 @@ static const struct cli_option run_options[] = {
 	{"stats", 0, NULL, "print exit, hypercall and device counters to stderr at exit", opt_stats},
 	{"stats-json", 0, "FILE", "write the same counters to FILE as JSON", opt_stats_json},
 	{"hide-cpuid", 0, NULL, "withhold pvkvm's CPUID leaves (the guest reads KVM's own, as CPL3 does on hosts where CPUID at CPL3 never reaches this KVM) and clear the start-info CPUID flags; env PVKVM_HIDE_CPUID=1 does the same", opt_hide_cpuid},
-	{"disk", 0, "PATH[,ro][,direct=on|off][,mode=M][,poll_us=N][,iops=N][,bw=N]", "attach a raw disk image (repeatable): mode pv = blkif rings, fv = emulated ATA PIO, sync = one hypercall per I/O; poll_us (pv): the backend busy-polls this long before sleeping (default 50, 0 = never); iops, bw (pv): rate limits, requests and bytes a second (k, m, g suffixes)", opt_disk},
+	{"disk", 0, "PATH[,ro][,direct=on|off][,mode=M][,poll_us=N][,iops=N][,bw=N]", "attach a raw disk image (repeatable): mode pv = blkif rings, fv = emulated ATA PIO, fv-dma = emulated ATA bus-master DMA, sync = one hypercall per I/O; poll_us (pv): the backend busy-polls this long before sleeping (default 50, 0 = never); iops, bw (pv): rate limits, requests and bytes a second (k, m, g suffixes)", opt_disk},
+	{"net", 0, "tap=T|switch=S[,mac=M][,mode=M][,queues=N]", "attach a NIC (repeatable) on TAP T or the built-in switch S (shared by the VMs of this process, and across processes through $PVKVM_SWITCH_DIR/pvkvm-switch-S.sock, default /tmp): mode pv = netif rings, fv = emulated NE2000 at 0x300, fv-dma = emulated e1000-style NIC (descriptor rings), sync = one hypercall per frame; queues (pv): 1-8", opt_net},
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -145,6 +166,7 @@ static int cmd_run(int argc, char **argv)
 	l.cmdline = cmdline;
 	int status = launch_guest(&l);
 	disk_set_release(&run_disks);
+	net_set_release(&run_nets);
 	free(cmdline);
 	return status;
 }
@@ -179,6 +201,14 @@ static int dispatch(const struct subcommand *cmds, int argc, char **argv,
 	return PVKVM_EXIT_USAGE;
 }
 
+static bool bench_exists(const char *name)
+{
+	for (const struct subcommand *c = bench_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return true;
+	return false;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
 	/* scripts/bench.sh asks which benchmarks exist: one name per line. */
@@ -187,10 +217,14 @@ static int cmd_bench(int argc, char **argv)
 			printf("%s\n", c->name);
 		return 0;
 	}
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		printf("usage: pvkvm bench BENCHMARK [options]\n\nbenchmarks:\n");
-		list_subcommands(stdout, bench_commands);
-		return argc < 2 ? PVKVM_EXIT_USAGE : 0;
+	/* No benchmark named: the whole matrix (options only). */
+	if (argc < 2 || argv[1][0] == '-') {
+		int r = bench_all_main(argc, argv, bench_exists);
+		if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+			printf("\nbenchmarks (pvkvm bench BENCHMARK --help):\n");
+			list_subcommands(stdout, bench_commands);
+		}
+		return r;
 	}
 	return dispatch(bench_commands, argc - 1, argv + 1, "benchmark");
 }
@@ -200,6 +234,7 @@ static int cmd_bench(int argc, char **argv)
 static const struct subcommand commands[] = {
 	{"run", cmd_run, "run a guest kernel (pvkvm run --help)"},
 	{"bench", cmd_bench, "measure (pvkvm bench --help)"},
+	{"platform", platform_main, "measure and print the host's facts (pvkvm platform --help)"},
 	{NULL, NULL, NULL},
 };
 

@@ -21,10 +21,13 @@ static uint64_t mono_ns(void)
 static void printable_signature(const uint32_t regs[3], char out[13])
 {
 	memcpy(out, regs, 12);
-	for (int i = 0; i < 12; i++)
+	out[12] = '\0';
+	size_t n = 12;
+	while (n && out[n - 1] == '\0') /* "KVMKVMKVM\0\0\0" */
+		n--;
+	for (size_t i = 0; i < n; i++)
 		if (out[i] < 32 || out[i] > 126)
 			out[i] = '.';
-	out[12] = '\0';
 }
 
 static void judge(const struct probe_run *run, struct cpuid_probe *out)

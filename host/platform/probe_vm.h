@@ -64,9 +64,9 @@ int probe_vm_create(int kvm_fd, const struct probe_setup *s, const void *code,
 int probe_vm_run(struct probe_vm *p, uint64_t iters, struct probe_run *out);
 void probe_vm_destroy(struct probe_vm *p);
 
-/* One timed loop: creates, runs warmup iterations, then iters timed ones,
- * destroys. ns per iteration, or a negative -errno / -1 when the guest did
- * not end normally. */
+/* One timed loop: creates, runs warmup iterations, then iters timed ones
+ * three times, destroys. The median ns per iteration, or a negative -errno /
+ * -1 when the guest did not end normally. */
 double probe_loop_ns(int kvm_fd, const struct probe_setup *s, const void *code,
 		     size_t len, uint64_t warmup, uint64_t iters);
 

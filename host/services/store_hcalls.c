@@ -65,19 +65,23 @@ static int copy_path(struct guest_store *gs, uint64_t gpa, uint64_t len,
 	return 0;
 }
 
-/* "backend/" (PV backends) and "platform/" (the VMM's description of the
- * emulated hardware) are the host's word: a guest may read them only. */
-static bool under(const char *path, const char *prefix)
+/*
+ * Where a guest may write and remove: below "device/" (its frontends'
+ * directories) and "data/" (its own keys), never the two directories
+ * themselves. Everything else is the host's word, read-only to the guest:
+ * "backend/" (PV backends), "platform/" (the VMM's description of the
+ * emulated hardware), and any other top-level key the host may add later,
+ * so a guest cannot squat a name before the host defines it.
+ */
+static bool strictly_under(const char *path, const char *dir)
 {
-	size_t n = strlen(prefix);
-	return strncmp(path, prefix, n) == 0 &&
-	       (path[n] == '\0' || path[n] == '/');
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1];
 }
 
 static bool host_only(const char *path)
 {
-	return path[0] == '\0' || under(path, "backend") ||
-	       under(path, "platform");
+	return !strictly_under(path, "device") && !strictly_under(path, "data");
 }
 
 /* ---- read, write, list, remove ---------------------------------------------- */

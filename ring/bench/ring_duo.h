@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +58,13 @@ struct duo_cfg {
 			       0 = only once nothing more can be queued */
 	uint32_t start;     /* initial value of all four indices */
 	double timeout_s;   /* watchdog: 0 = none */
+	bool rsp_wake_half; /* frontend sleeps until half of those in flight
+			       are answered (default: until the next one) */
+	bool single;        /* one thread plays both sides in turn: the CPU
+			       cost of the ring operations alone, without
+			       cache-line transfers, sleeps or a scheduler */
+	bool pin;           /* pin the threads to front_cpu and back_cpu */
+	int front_cpu, back_cpu;
 };
 
 struct duo_result {
@@ -68,6 +76,14 @@ struct duo_result {
 	uint64_t rsp_notifies;  /* backend -> frontend */
 	uint64_t front_sleeps;
 	uint64_t back_sleeps;
+	/* Diagnostics (timing-dependent, for understanding a run, not for
+	 * asserting on): notifications sent while the peer was not in its
+	 * idle path (final check + sleep), so it was busy and did not need
+	 * one; final checks that found work and did not sleep; blocking
+	 * reads (voluntary context switches of each thread). */
+	uint64_t req_notifies_busy, rsp_notifies_busy;
+	uint64_t front_rechecks, back_rechecks;
+	uint64_t front_blocks, back_blocks;
 	uint64_t reqs_done;     /* requests the backend took */
 	uint64_t rsps_done;     /* responses the frontend took */
 };
@@ -90,12 +106,16 @@ struct duo {
 	char err[192];
 
 	_Alignas(DUO_LINE) struct duo_front front;
-	uint64_t req_notifies, front_sleeps;
+	uint64_t req_notifies, front_sleeps, req_notifies_busy, front_rechecks;
 	_Atomic uint64_t rsps_done;
+	_Atomic uint64_t front_blocks;
+	_Atomic bool front_idle; /* in its final check or asleep */
 
 	_Alignas(DUO_LINE) struct duo_back back;
-	uint64_t rsp_notifies, back_sleeps;
+	uint64_t rsp_notifies, back_sleeps, rsp_notifies_busy, back_rechecks;
 	_Atomic uint64_t reqs_done;
+	_Atomic uint64_t back_blocks;
+	_Atomic bool back_idle;
 };
 
 static inline void duo_fail(struct duo *d, const char *who, uint64_t at,
@@ -125,6 +145,27 @@ static inline void duo_sleep(int evt)
 		;
 }
 
+/* Pins the calling thread to one CPU, if the configuration says so. */
+static inline void duo_pin(const struct duo_cfg *cfg, int cpu)
+{
+	cpu_set_t set;
+
+	if (!cfg->pin)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/* Voluntary context switches of the calling thread so far: its blocking
+ * eventfd reads (a read of an already-signalled eventfd does not block). */
+static inline uint64_t duo_thread_blocks(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_THREAD, &ru) ? 0 : (uint64_t)ru.ru_nvcsw;
+}
+
 static inline double duo_now(void)
 {
 	struct timespec ts;
@@ -137,6 +178,8 @@ static inline void duo_front_publish(struct duo *d)
 {
 	if (duo_front_push_reqs(&d->front)) {
 		d->req_notifies++;
+		d->req_notifies_busy +=
+			!atomic_load_explicit(&d->back_idle, memory_order_relaxed);
 		duo_notify(d->back_evt);
 	}
 }
@@ -147,13 +190,16 @@ static inline bool duo_front_send(struct duo *d, uint64_t *sent)
 {
 	struct duo_req *r;
 	uint64_t first = *sent;
+	uint32_t to_push = d->cfg.batch; /* a countdown: no division per message */
 
 	while (*sent < d->cfg.count && (r = duo_front_next_req(&d->front))) {
 		r->seq = *sent;
 		r->sum = duo_req_sum(*sent);
 		(*sent)++;
-		if (d->cfg.batch && (*sent - first) % d->cfg.batch == 0)
+		if (to_push && --to_push == 0) {
 			duo_front_publish(d);
+			to_push = d->cfg.batch;
+		}
 	}
 	if (*sent == first)
 		return false;
@@ -189,6 +235,7 @@ static inline void *duo_front_main(void *arg)
 	uint64_t sent = 0, got = 0;
 	uint32_t idle = 0;
 
+	duo_pin(&d->cfg, d->cfg.front_cpu);
 	while (got < d->cfg.count && !atomic_load(&d->stop)) {
 		bool busy = duo_front_send(d, &sent);
 
@@ -200,12 +247,20 @@ static inline void *duo_front_main(void *arg)
 		if (++idle <= d->cfg.spin)
 			continue;
 		/* The rule: arm rsp_event, re-check, and only then sleep. */
-		if (!duo_front_final_check_rsps(&d->front)) {
+		atomic_store_explicit(&d->front_idle, true, memory_order_relaxed);
+		if (!(d->cfg.rsp_wake_half
+			      ? duo_front_final_check_rsps_batch(
+					&d->front, (d->front.req_prod_pvt - d->front.rsp_cons) / 2)
+			      : duo_front_final_check_rsps(&d->front))) {
 			d->front_sleeps++;
 			duo_sleep(d->front_evt);
+		} else {
+			d->front_rechecks++;
 		}
+		atomic_store_explicit(&d->front_idle, false, memory_order_relaxed);
 		idle = 0;
 	}
+	atomic_store(&d->front_blocks, duo_thread_blocks());
 	return NULL;
 }
 
@@ -213,6 +268,8 @@ static inline void duo_back_publish(struct duo *d)
 {
 	if (duo_back_push_rsps(&d->back)) {
 		d->rsp_notifies++;
+		d->rsp_notifies_busy +=
+			!atomic_load_explicit(&d->front_idle, memory_order_relaxed);
 		duo_notify(d->front_evt);
 	}
 }
@@ -223,6 +280,7 @@ static inline bool duo_back_serve(struct duo *d, uint64_t *taken)
 {
 	struct duo_req req;
 	uint64_t first = *taken;
+	uint32_t to_push = d->cfg.batch;
 	int rc;
 
 	while ((rc = duo_back_take_req(&d->back, &req)) == 1) {
@@ -235,8 +293,10 @@ static inline bool duo_back_serve(struct duo *d, uint64_t *taken)
 		rsp->seq = req.seq;
 		rsp->sum = duo_rsp_sum(req.seq);
 		(*taken)++;
-		if (d->cfg.batch && (*taken - first) % d->cfg.batch == 0)
+		if (to_push && --to_push == 0) {
 			duo_back_publish(d);
+			to_push = d->cfg.batch;
+		}
 	}
 	if (rc < 0)
 		duo_fail(d, "backend", *taken, "ring reported broken");
@@ -253,6 +313,7 @@ static inline void *duo_back_main(void *arg)
 	uint64_t taken = 0;
 	uint32_t idle = 0;
 
+	duo_pin(&d->cfg, d->cfg.back_cpu);
 	while (taken < d->cfg.count && !atomic_load(&d->stop)) {
 		if (duo_back_serve(d, &taken)) {
 			idle = 0;
@@ -260,13 +321,31 @@ static inline void *duo_back_main(void *arg)
 		}
 		if (++idle <= d->cfg.spin)
 			continue;
+		atomic_store_explicit(&d->back_idle, true, memory_order_relaxed);
 		if (!duo_back_final_check_reqs(&d->back)) {
 			d->back_sleeps++;
 			duo_sleep(d->back_evt);
+		} else {
+			d->back_rechecks++;
 		}
+		atomic_store_explicit(&d->back_idle, false, memory_order_relaxed);
 		idle = 0;
 	}
+	atomic_store(&d->back_blocks, duo_thread_blocks());
 	return NULL;
+}
+
+/* cfg.single: fill the ring, answer everything, collect everything, again. */
+static inline void duo_single(struct duo *d)
+{
+	uint64_t sent = 0, taken = 0, got = 0;
+
+	duo_pin(&d->cfg, d->cfg.front_cpu);
+	while (got < d->cfg.count && !atomic_load(&d->stop)) {
+		duo_front_send(d, &sent);
+		duo_back_serve(d, &taken);
+		duo_front_collect(d, &got);
+	}
 }
 
 static inline bool duo_setup(struct duo *d, const struct duo_cfg *cfg)
@@ -332,10 +411,14 @@ static inline bool duo_run(const struct duo_cfg *cfg, struct duo_result *res)
 		return false;
 	}
 	t0 = duo_now();
-	pthread_create(&back, NULL, duo_back_main, d);
-	pthread_create(&front, NULL, duo_front_main, d);
-	res->timed_out = !duo_wait(d, front);
-	pthread_join(back, NULL);
+	if (cfg->single) {
+		duo_single(d);
+	} else {
+		pthread_create(&back, NULL, duo_back_main, d);
+		pthread_create(&front, NULL, duo_front_main, d);
+		res->timed_out = !duo_wait(d, front);
+		pthread_join(back, NULL);
+	}
 	res->seconds = duo_now() - t0;
 
 	res->reqs_done = atomic_load(&d->reqs_done);
@@ -344,6 +427,12 @@ static inline bool duo_run(const struct duo_cfg *cfg, struct duo_result *res)
 	res->rsp_notifies = d->rsp_notifies;
 	res->front_sleeps = d->front_sleeps;
 	res->back_sleeps = d->back_sleeps;
+	res->req_notifies_busy = d->req_notifies_busy;
+	res->rsp_notifies_busy = d->rsp_notifies_busy;
+	res->front_rechecks = d->front_rechecks;
+	res->back_rechecks = d->back_rechecks;
+	res->front_blocks = atomic_load(&d->front_blocks);
+	res->back_blocks = atomic_load(&d->back_blocks);
 	if (atomic_load(&d->failed))
 		snprintf(res->err, sizeof(res->err), "%s", d->err);
 	else if (res->timed_out)

@@ -199,6 +199,14 @@ for paging in "${pagings[@]}"; do
 	else
 		bad "$what" "${summary:-no 'selftest: N passed, N failed' line}"
 	fi
+	# A strict host intercepts CPUID at CPL3: the VMM's probe must see that
+	# and selftest check the leaves, not skip them (docs/abi.md, Discovery).
+	what="selftest checked the CPUID leaves, not skipped ($paging paging)"
+	if grep -qE '^ok [0-9]+ - cpuid 0x40000000 signature and max leaf$' <<<"$section"; then
+		ok "$what"
+	else
+		bad "$what" "$(grep -m1 'cpuid 0x40000000' <<<"$section" || echo 'no CPUID check line')"
+	fi
 
 	what="divzero is reported as on this host ($paging paging)"
 	name=divzero-$paging

@@ -2,7 +2,7 @@
 /*
  * End-to-end block I/O: pvkern's blkverify under build/pvkvm on the real
  * /dev/kvm, against real image files in /tmp, for each disk mode (pv, fv,
- * sync). The host looks at the file's bytes itself: a guest that only
+ * fv-dma, sync). The host looks at the file's bytes itself: a guest that only
  * believed it wrote, or a device that wrote to the wrong place, fails.
  * Plus a smoke run of `pvkvm bench blk --quick` (structure only: no
  * performance is asserted).
@@ -217,18 +217,21 @@ static void out_of_range_fails(const char *mode)
 	unlink(img);
 }
 
-#define MODE_TESTS(m)                                                                  \
-	Test(block_##m, guest_writes_host_checks, .timeout = 60) { guest_writes_host_checks(#m); } \
-	Test(block_##m, host_writes_guest_checks, .timeout = 60) { host_writes_guest_checks(#m); } \
-	Test(block_##m, read_only_refuses_writes, .timeout = 60) { read_only_refuses_writes(#m); } \
-	Test(block_##m, out_of_range_fails, .timeout = 60) { out_of_range_fails(#m); }
+#define MODE_TESTS_AS(s, m)                                                            \
+	Test(block_##s, guest_writes_host_checks, .timeout = 60) { guest_writes_host_checks(m); } \
+	Test(block_##s, host_writes_guest_checks, .timeout = 60) { host_writes_guest_checks(m); } \
+	Test(block_##s, read_only_refuses_writes, .timeout = 60) { read_only_refuses_writes(m); } \
+	Test(block_##s, out_of_range_fails, .timeout = 60) { out_of_range_fails(m); }
+#define MODE_TESTS(m) MODE_TESTS_AS(m, #m)
 
 MODE_TESTS(pv)
 MODE_TESTS(fv)
+MODE_TESTS_AS(fv_dma, "fv-dma")
 MODE_TESTS(sync)
 
 /* With no mode given, the guest finds the one disk the VMM attached: a PV
- * backend by its xenbus keys, fv and sync by the VMM's platform/ keys. */
+ * backend by its xenbus keys, fv, fv-dma and sync by the VMM's platform/
+ * keys. */
 static void auto_mode_finds(const char *mode)
 {
 	char img[] = "/tmp/pvkvm-e2e-auto-XXXXXX", want[32];
@@ -246,6 +249,7 @@ static void auto_mode_finds(const char *mode)
 
 Test(block_auto, finds_pv) { auto_mode_finds("pv"); }
 Test(block_auto, finds_fv) { auto_mode_finds("fv"); }
+Test(block_auto, finds_fv_dma) { auto_mode_finds("fv-dma"); }
 Test(block_auto, finds_sync) { auto_mode_finds("sync"); }
 
 /* ---- the benchmark, structurally ---------------------------------------------------- */
@@ -291,15 +295,19 @@ Test(block_bench, quick_run_writes_every_mode, .timeout = 120)
 		snprintf(key, sizeof(key), "\"name\": \"%s\"", cases[i]);
 		cr_expect(count(j, key) == 1, "case %s missing from blk.json", cases[i]);
 	}
-	static const char *const modes[] = { "host", "fv", "sync", "pv" };
-	for (size_t m = 0; m < 4; m++) {
+	static const char *const modes[] = { "host", "fv", "fv-dma", "sync", "pv" };
+	for (size_t m = 0; m < 5; m++) {
 		char key[64];
 		snprintf(key, sizeof(key), "\"%s\": {\"ok\": true, \"qd\": ", modes[m]);
 		cr_expect(count(j, key) == 5, "mode %s: %d of 5 cases ok in blk.json", modes[m],
 			  count(j, key));
 	}
-	cr_expect(count(j, "\"exits_per_req\": ") == 15, "exits_per_req for each guest run");
+	cr_expect(count(j, "\"exits_per_req\": ") == 20, "exits_per_req for each guest run");
 	cr_expect(count(j, "\"pv_over_host\": ") == 5, "ratios for each case");
+	cr_expect(strstr(j, "\"platform\": {") && strstr(j, "\"sse_ud_without_osfxsr\": "),
+		  "blk.json does not say which platform it measured");
+	const char *c = strstr(j, "\"cases\": [");
+	cr_expect(c && c[10 + strspn(c + 10, " \n")] == '{', "\"cases\" is not a list of objects");
 	cr_expect(strstr(r->out, "IOPS ratios") != NULL, "no table printed:\n%s", r->out);
 	free(j);
 	free(r);

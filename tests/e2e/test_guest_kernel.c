@@ -326,9 +326,9 @@ Test(guest_kernel_image, has_no_privileged_or_avx_instruction)
 	/* The one `out` pvkern may do: hcbench's bare exit to PVKVM_PORT_NULL
 	 * (the hypercall stubs are the VMM's, written at load time). */
 	static const char *const allowed_out = "\tout +%eax,\\$0xe5$";
-	/* And the ATA PIO driver (blk_ata.c, functions named ata_*): port
-	 * I/O through %dx, legal only while the VMM opens the ATA ports in
-	 * the TSS bitmap (mode=fv). */
+	/* And the ATA drivers (blk_ata.c, blk_ata_dma.c, functions named
+	 * ata_*): port I/O through %dx, legal only while the VMM opens the
+	 * ATA ports in the TSS bitmap (mode=fv, fv-dma). */
 	static const char *const ata_pio = "\t(in|out|rep insw|rep outsw) .*\\(%dx\\)";
 	regex_t bad, out_any, out_ok, ata_ok;
 	char line[512], func[128] = "";

@@ -85,3 +85,19 @@ Test(disk_opt, one_fv_and_one_sync_per_vm)
 	cr_assert_eq(s.n, DISK_MAX);
 	disk_set_release(&s); /* nothing attached: nothing to free */
 }
+
+Test(disk_opt, fv_dma_is_one_ata_channel_with_fv)
+{
+	struct disk_opt o;
+	struct disk_set s = { 0 };
+	char err[256];
+	cr_assert_eq(disk_opt_parse("d.img,mode=fv-dma", &o, err, sizeof(err)), 0);
+	cr_assert_eq(o.mode, DISK_MODE_FV_DMA);
+	cr_assert_str_eq(disk_mode_name(DISK_MODE_FV_DMA), "fv-dma");
+	cr_assert_eq(disk_opt_parse("d.img,mode=fv-dmax", &o, err, sizeof(err)), -1);
+	cr_assert_eq(disk_set_add(&s, "a.img,mode=fv-dma", err, sizeof(err)), 0);
+	cr_assert_eq(disk_set_add(&s, "b.img,mode=fv", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "one ATA channel"), "%s", err);
+	cr_assert_eq(disk_set_add(&s, "c.img,mode=fv-dma", err, sizeof(err)), -1);
+	cr_assert_eq(disk_set_add(&s, "d.img,mode=pv", err, sizeof(err)), 0);
+}

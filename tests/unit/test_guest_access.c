@@ -334,3 +334,50 @@ Test(hc_buffers, blk_sync_never_touches_a_protected_page)
 	blk_image_close(&img);
 	unlink(path);
 }
+
+/* ---- CONSOLE_WRITE reaches the operator's terminal as text ------------------ */
+
+static char captured[256];
+static size_t captured_len;
+
+static void capture(void *ctx, const char *buf, size_t len)
+{
+	(void)ctx;
+	if (len > sizeof(captured))
+		len = sizeof(captured);
+	memcpy(captured, buf, len);
+	captured_len = len;
+}
+
+Test(hc_buffers, console_write_neutralises_escape_sequences)
+{
+	/* an OSC title change, a CSI clear-screen, a bell, a DEL, a UTF-8
+	 * C1 CSI (0xc2 0x9b) and plain text with its newline and tab */
+	static const char in[] = "\x1b]0;pwned\x07\x1b[2Jok\tline\r\n\x7f\xc2\x9bX";
+	static const char out[] = "?]0;pwned??[2Jok\tline\r\n???X";
+	vm.cfg.console = capture;
+	uint64_t g = gstr(in);
+	cr_assert_eq(hc(PVKVM_HC_CONSOLE_WRITE, g, sizeof(in) - 1, 0, 0),
+		     (int64_t)(sizeof(in) - 1), "the guest's count is kept");
+	cr_assert_eq(captured_len, sizeof(out) - 1);
+	cr_assert_eq(memcmp(captured, out, captured_len), 0, "got '%.*s'",
+		     (int)captured_len, captured);
+	cr_assert_eq(memcmp(gmem_ptr(&vm.mem, g, 4), "\x1b]0;", 4), 0,
+		     "the guest's buffer is left alone");
+}
+
+/* ---- WAIT's deadline is absolute (docs/abi.md section 3) -------------------- */
+
+Test(hc_buffers, wait_deadline_is_absolute)
+{
+	/* 50 ms as a timeout would block; as a time on CLOCK_MONOTONIC it is
+	 * long past (the host has been up longer than that) */
+	uint64_t t0 = vm_now_ns();
+	cr_assert_gt(t0, 1000000000ull, "uptime under a second?");
+	cr_assert_eq(hc(PVKVM_HC_WAIT, 50000000ull, 0, 0, 0), -PVKVM_ETIMEDOUT);
+	cr_expect_lt(vm_now_ns() - t0, 20000000ull, "a past deadline returns at once");
+	/* now + 30 ms waits until then */
+	t0 = vm_now_ns();
+	cr_assert_eq(hc(PVKVM_HC_WAIT, t0 + 30000000ull, 0, 0, 0), -PVKVM_ETIMEDOUT);
+	cr_expect_geq(vm_now_ns() - t0, 30000000ull, "returned before its deadline");
+}

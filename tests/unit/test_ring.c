@@ -124,6 +124,7 @@ Test(ring_layout, header_offsets_and_slots_at_256)
 	cr_assert_eq(offsetof(struct blkish_sring, slot), 256);
 	cr_assert_eq(PVKVM_RING_SUPPRESS, 0);
 	cr_assert_eq(PVKVM_RING_ALWAYS, 1);
+	cr_assert_eq(PVKVM_RING_PEER_POLLS, 2);
 }
 
 Test(ring_layout, slot_count_one_page)
@@ -418,6 +419,57 @@ Test(ring_notify, always_mode_notifies_every_push)
 	count_notifications(PVKVM_RING_ALWAYS, false, 100, 100, 100);
 }
 
+/* The peer polls: pushes publish (it sees every item) but never notify,
+ * even right after it armed its event index. */
+Test(ring_notify, peer_polls_mode_publishes_and_never_notifies)
+{
+	struct pair *p = pair_new(8, UINT32_MAX - 3);
+	uint32_t published = p->s->hdr.req_prod;
+
+	p->f.mode = PVKVM_RING_PEER_POLLS;
+	p->b.mode = PVKVM_RING_PEER_POLLS;
+	count_notifications(PVKVM_RING_PEER_POLLS, true, 20, 0, 0);
+	cr_assert_not(t_back_final_check_reqs(&p->b)); /* armed: req_event = cons + 1 */
+	cr_assert_not(send_reqs(p, 0, 3));
+	cr_assert_eq(p->s->hdr.req_prod, published + 3);
+	pair_free(p);
+}
+
+/* A frontend with 6 in flight asks to sleep until 3 are answered: the
+ * event is cons + 3, the check says "sleep" below that, the backend's push
+ * notifies exactly when it reaches the third, and a wait beyond what is in
+ * flight is cut to what is in flight. */
+Test(ring_notify, final_check_rsps_batch_wakes_after_n)
+{
+	struct pair *p = pair_new(8, UINT32_MAX - 1);
+	struct t_req req = { 0 };
+	bool notify;
+
+	send_reqs(p, 0, 6);
+	cr_assert_not(t_front_final_check_rsps_batch(&p->f, 3));
+	cr_assert_eq(p->s->hdr.rsp_event, p->f.rsp_cons + 3);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(t_back_take_req(&p->b, &req), 1);
+		struct t_rsp *rsp = t_back_next_rsp(&p->b);
+
+		rsp->id = req.id;
+		rsp->status = (int32_t)req.val;
+		notify = t_back_push_rsps(&p->b);
+		cr_assert_eq(notify, i == 2, "response %d: notify %d", i, notify);
+		if (i < 2)
+			cr_assert_not(t_front_final_check_rsps_batch(&p->f, 3));
+	}
+	cr_assert(t_front_final_check_rsps_batch(&p->f, 3));
+	cr_assert_eq(collect_all(p, 0), 3);
+	/* 3 in flight, none answered: a wait of 100 becomes 3 */
+	cr_assert_not(t_front_final_check_rsps_batch(&p->f, 100));
+	cr_assert_eq(p->s->hdr.rsp_event, p->f.rsp_cons + 3);
+	/* 0 means the next one, like final_check_rsps */
+	cr_assert_not(t_front_final_check_rsps_batch(&p->f, 0));
+	cr_assert_eq(p->s->hdr.rsp_event, p->f.rsp_cons + 1);
+	pair_free(p);
+}
+
 Test(ring_notify, batch_gets_one_notification)
 {
 	struct pair *p = pair_new(16, 0);
@@ -458,7 +510,9 @@ Test(ring_broken, request_producer_too_far_ahead)
 	struct t_req req;
 
 	p->s->hdr.req_prod = p->b.req_cons + 8; /* exactly full: fine */
-	cr_assert_eq(t_back_take_req(&p->b, &req), 1);
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(t_back_take_req(&p->b, &req), 1);
+	/* all 8 taken, none answered: a 9th would reuse an unanswered slot */
 	p->s->hdr.req_prod = p->b.rsp_prod_pvt + 9;
 	cr_assert_eq(t_back_take_req(&p->b, &req), -1);
 	cr_assert(p->b.broken);
@@ -477,10 +531,52 @@ Test(ring_broken, request_producer_moved_backwards)
 	struct t_req req;
 
 	send_reqs(p, 0, 3);
-	cr_assert_eq(t_back_take_req(&p->b, &req), 1);
-	cr_assert_eq(t_back_take_req(&p->b, &req), 1);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(t_back_take_req(&p->b, &req), 1);
 	p->s->hdr.req_prod = p->b.req_cons - 1;
 	cr_assert_eq(t_back_take_req(&p->b, &req), -1);
+	pair_free(p);
+}
+
+/*
+ * The peer's producer index is read once per batch: when everything seen at
+ * the last read is taken. What the frontend writes there in between is
+ * checked at the next read, and nothing taken before that lay outside the
+ * range checked when it was read.
+ */
+Test(ring_broken, producer_index_checked_at_each_read)
+{
+	struct pair *p = pair_new(8, UINT32_MAX - 1);
+	struct t_req req = { 0 };
+
+	send_reqs(p, 0, 3);
+	cr_assert_eq(t_back_take_req(&p->b, &req), 1);
+	cr_assert_eq(req.id, 0);
+	p->s->hdr.req_prod = p->b.req_cons + 100; /* bogus, while 2 are seen */
+	cr_assert_eq(t_back_take_req(&p->b, &req), 1);
+	cr_assert_eq(req.id, 1);
+	cr_assert_eq(t_back_take_req(&p->b, &req), 1);
+	cr_assert_eq(req.id, 2);
+	cr_assert_not(p->b.broken);
+	cr_assert_eq(t_back_take_req(&p->b, &req), -1, "the next read sees it");
+	cr_assert(p->b.broken);
+	pair_free(p);
+}
+
+Test(ring_broken, response_index_checked_at_each_read)
+{
+	struct pair *p = pair_new(8, 7);
+	struct t_rsp rsp = { 0 };
+	bool notify;
+
+	send_reqs(p, 0, 2);
+	serve_all(p, 0, &notify);
+	cr_assert_eq(t_front_take_rsp(&p->f, &rsp), 1);
+	p->s->hdr.rsp_prod = p->f.rsp_cons + 50;
+	cr_assert_eq(t_front_take_rsp(&p->f, &rsp), 1);
+	cr_assert_eq(rsp.id, 1);
+	cr_assert_eq(t_front_take_rsp(&p->f, &rsp), -1);
+	cr_assert(p->f.broken);
 	pair_free(p);
 }
 

@@ -43,6 +43,12 @@ static const struct scenario scenarios[] = {
 	{ "suppress_8_slots_sleep_always",
 	  { .nr_slots = 8, .mode = PVKVM_RING_SUPPRESS, .count = STRESS_COUNT / 20,
 	    .spin = 0, .batch = 1, .start = UINT32_MAX - 100, .timeout_s = STRESS_TIMEOUT_S } },
+	/* both sides poll and push without the notification check (no full
+	 * barrier): release/acquire alone must still carry every message */
+	{ "peer_polls_256_slots",
+	  { .nr_slots = 256, .mode = PVKVM_RING_PEER_POLLS, .count = STRESS_COUNT / 10,
+	    .spin = UINT32_MAX, .batch = 1, .start = UINT32_MAX - 300,
+	    .timeout_s = STRESS_TIMEOUT_S } },
 	/* a one-slot ring: strict ping-pong */
 	{ "suppress_1_slot_ping_pong",
 	  { .nr_slots = 1, .mode = PVKVM_RING_SUPPRESS, .count = STRESS_COUNT / 50,
@@ -89,7 +95,12 @@ Test(ring_stress, suppress_8_slots_sleep_always, .timeout = 2 * STRESS_TIMEOUT_S
 	check_scenario(1);
 }
 
-Test(ring_stress, suppress_1_slot_ping_pong, .timeout = 2 * STRESS_TIMEOUT_S)
+Test(ring_stress, peer_polls_256_slots, .timeout = 2 * STRESS_TIMEOUT_S)
 {
 	check_scenario(2);
+}
+
+Test(ring_stress, suppress_1_slot_ping_pong, .timeout = 2 * STRESS_TIMEOUT_S)
+{
+	check_scenario(3);
 }

@@ -266,3 +266,25 @@ Test(store, concurrent_writes_and_watch_churn)
 		pthread_join(t[i], NULL);
 	cr_assert_geq(atomic_load(&hits), 100);
 }
+
+/* The guest's quota is its own: a guest at its limit, even a limit of 0,
+ * never makes a host write fail (issue 8). */
+Test(store, guest_quota_never_limits_the_host)
+{
+	store_set_guest_quota(s, 0);
+	cr_assert_eq(store_write_guest(s, "data/x", "1", 1), -PVKVM_ENOSPC);
+	cr_assert_eq(store_read(s, "data", NULL, 0), -PVKVM_ENOENT, "nothing half-made");
+	cr_assert_eq(store_guest_bytes(s), 0);
+	char path[32];
+	/* more nodes than the old cap (16384) that host and guest shared */
+	for (int i = 0; i < 17000; i++) { /* two levels: sorted inserts stay short */
+		snprintf(path, sizeof(path), "backend/many/%d/%d", i / 100, i % 100);
+		cr_assert_eq(store_write(s, path, "", 0), 0, "host key %d", i);
+	}
+	/* a host overwrite of a guest value takes it over: refunded */
+	store_set_guest_quota(s, 4096);
+	cr_assert_eq(store_write_guest(s, "data/v", "0123456789", 10), 0);
+	size_t with_value = store_guest_bytes(s);
+	cr_assert_eq(store_write(s, "data/v", "host", 4), 0);
+	cr_assert_eq(store_guest_bytes(s), with_value - 10);
+}
