@@ -10,7 +10,7 @@
 # Debian 12 machine needs nothing else.
 set -euo pipefail
 
-build_pkgs=(gcc make pkg-config liburcu-dev libaio-dev libcriterion-dev iproute2)
+build_pkgs=(gcc make pkg-config liburcu-dev libaio-dev libcriterion-dev iproute2 clang libclang-rt-14-dev)
 guest_pkgs=(qemu-system-x86 linux-image-amd64 busybox-static cpio kmod)
 bench_pkgs=(gnuplot-nox)
 kmod_pkgs=(linux-headers-amd64 linux-image-amd64)
