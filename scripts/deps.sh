@@ -11,7 +11,7 @@
 # Debian 12 machine needs nothing else.
 set -euo pipefail
 
-build_pkgs=(gcc make pkg-config liburcu-dev libaio-dev libcriterion-dev iproute2 iputils-ping)
+build_pkgs=(gcc make pkg-config liburcu-dev libaio-dev libcriterion-dev iproute2 iputils-ping clang libclang-rt-14-dev)
 guest_pkgs=(qemu-system-x86 linux-image-amd64 busybox-static cpio kmod e2fsprogs)
 bench_pkgs=(gnuplot-nox)
 kmod_pkgs=(linux-headers-amd64 linux-image-amd64)
