@@ -5,6 +5,8 @@
 #   make bench           the PV vs full-virt benchmark (the main job)
 #   make fuzz            fuzz the guest-facing parsers
 #   make linux-modules   the Linux guest drivers against Debian's headers
+#   make install         pvkvm, the default guest and pvkvm(1) under
+#                        $(DESTDIR)$(PREFIX) (default /usr/local)
 #   make clean           remove build/
 #
 # Each area adds its targets in its own fragment (ring/ring.mk, host/host.mk,
@@ -42,7 +44,7 @@ VARIANT_TEST_LIBS_asan := $(TEST_LDLIBS)
 
 .DEFAULT_GOAL := all
 .PHONY: all check check-unit check-tsan check-asan check-e2e bench fuzz \
-	linux-modules clean deps
+	linux-modules clean deps install
 
 # Installs missing Debian packages; a stamp keeps it to once per build tree.
 DEPS_STAMP := $(BUILD)/.deps
@@ -60,6 +62,15 @@ CHECK_SCRIPTS :=    # extra shell tests run by check-e2e
 LIB_SRCS :=         # sources of libpvkvm (host userspace)
 
 include $(sort $(wildcard */*.mk */*/*.mk))
+
+# pvkvm(1) is generated from the binary's own --help texts, so the manual
+# says exactly what --help says.
+PREFIX ?= /usr/local
+DESTDIR ?=
+MANPAGE := $(BUILD)/pvkvm.1
+ALL_TARGETS += $(MANPAGE)
+$(MANPAGE): $(BUILD)/pvkvm scripts/mkman.sh
+	$(Q)scripts/mkman.sh $(BUILD)/pvkvm $@
 
 # --- host library + unit tests, per variant ---------------------------------
 define variant_rules
@@ -94,12 +105,15 @@ all: $(plain_LIB) $(plain_TEST_BINS) $(ALL_TARGETS)
 # ends with one "N passed, N failed" line for the whole group.
 RUN_TESTS := scripts/run-tests.sh
 
+# The log starts with the platform it ran on (pvkvm platform, one line).
 check: all $(tsan_TEST_BINS) $(asan_TEST_BINS)
+	$(Q)$(BUILD)/pvkvm platform --summary || echo "platform: pvkvm platform failed"
 	$(Q)$(RUN_TESTS) --summary-file $(BUILD)/check-summary \
 		--group unit $(plain_TEST_BINS) \
 		--group tsan $(tsan_TEST_BINS) \
 		--group asan $(asan_TEST_BINS) \
-		--group e2e $(E2E_TESTS) $(CHECK_SCRIPTS)
+		--group e2e $(E2E_TESTS) $(CHECK_SCRIPTS) \
+		--group e2e-hidden-cpuid --env PVKVM_HIDE_CPUID=1 $(E2E_HIDDEN_CPUID_TESTS)
 
 check-unit: all
 	$(Q)$(RUN_TESTS) --group unit $(plain_TEST_BINS)
@@ -112,6 +126,12 @@ check-e2e: all
 
 clean:
 	rm -rf $(BUILD)
+
+# bin/pvkvm finds its default guest in ../share/pvkvm (host/bench/bench_common.c).
+install: all
+	install -D -m 0755 $(BUILD)/pvkvm $(DESTDIR)$(PREFIX)/bin/pvkvm
+	install -D -m 0644 $(BUILD)/guest/pvkern.elf $(DESTDIR)$(PREFIX)/share/pvkvm/pvkern.elf
+	install -D -m 0644 $(MANPAGE) $(DESTDIR)$(PREFIX)/share/man/man1/pvkvm.1
 
 # The main job. scripts/bench.sh installs what the plots need and says
 # plainly which parts are not built yet.

@@ -15,3 +15,16 @@ $(PVKVM): host/cli/main.c $(PVKVM_LIB) | $(DEPS_STAMP)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(HOST_CFLAGS) $< -o $@ $(call whole_lib,$(PVKVM_LIB)) $(HOST_LDLIBS)
 -include $(PVKVM).d
+
+# The commit pvkvm is built from, for the benchmarks' provenance
+# (host/bench/bench_meta.c). Rewritten only when it changes, so a commit
+# rebuilds one object.
+GIT_COMMIT_H := $(BUILD)/gen/git_commit.h
+HOST_CFLAGS += -I$(BUILD)/gen
+.PHONY: FORCE
+$(GIT_COMMIT_H): FORCE
+	@mkdir -p $(dir $@)
+	@c=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown); \
+	 printf '#define PVKVM_GIT_COMMIT "%s"\n' "$$c" >$@.tmp; \
+	 cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(foreach v,$(VARIANTS),$(VARIANT_DIR_$(v))/obj/host/bench/bench_meta.o): $(GIT_COMMIT_H)

@@ -252,6 +252,11 @@ struct pvkvm_start_info {
 	char cmdline[PVKVM_CMDLINE_MAX]; /* NUL-terminated */
 };
 #define PVKVM_SIF_STATS (1u << 0) /* the VMM counts and prints exits */
+/* Discovery (docs/abi.md, "Discovery"): what the VMM's probe at VM start
+ * found about CPUID at CPL3, and whether it withholds its CPUID leaves. */
+#define PVKVM_SIF_CPUID_CPL3 (1u << 1)       /* pvkvm's leaves are visible at CPL3 */
+#define PVKVM_SIF_CPUID_CPL3_EXITS (1u << 2) /* CPUID at CPL3 exits to this KVM */
+#define PVKVM_SIF_CPUID_HIDDEN (1u << 3)     /* leaves withheld (--hide-cpuid) */
 PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_start_info) == 1104, "start_info size");
 PVKVM_STATIC_ASSERT(__builtin_offsetof(struct pvkvm_start_info, cmdline) == 80,
 		    "start_info cmdline offset");
@@ -321,9 +326,14 @@ PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_time) == 32, "pvkvm_time size");
 #define PVKVM_GTF_READING 0x0008u  /* set by the backend while it reads */
 #define PVKVM_GTF_WRITING 0x0010u  /* set by the backend while it writes */
 
+/* The grantee: the VMM's backends. An entry naming any other domid is
+ * refused by every backend (-PVKVM_EPERM); other values are reserved for
+ * guest-to-guest grants. */
+#define PVKVM_GRANT_DOMID_HOST 0u
+
 struct pvkvm_grant_entry {
 	uint16_t flags;  /* PVKVM_GTF_* */
-	uint16_t domid;  /* 0: the host; reserved for guest-to-guest grants */
+	uint16_t domid;  /* the grantee: PVKVM_GRANT_DOMID_HOST */
 	uint32_t frame;  /* guest page frame number (gpa >> 12) */
 };
 PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_grant_entry) == 8, "grant entry size");

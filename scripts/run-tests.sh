@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # Runs test programs in groups and ends with one line: "N passed, N failed".
 #
-#   run-tests.sh [--summary-file F] --group NAME PROG... [--group NAME PROG...]
+#   run-tests.sh [--summary-file F] --group NAME [--env VAR=VALUE]... PROG...
+#                [--group NAME ...]
+#
+# --env sets VAR for the rest of its group's programs (a new --group starts
+# with none): how the end-to-end suite runs a second time with
+# PVKVM_HIDE_CPUID=1.
+#
+# A sanitizer report anywhere in a program's output (ASan, LSan, TSan,
+# UBSan) fails that program, whatever its exit status or its own count
+# says: Criterion reports a test passed before LeakSanitizer runs at the
+# worker's exit, so the report alone tells.
 #
 # A Criterion binary counts as its own tests (read from its "Synthesis" line);
 # any other program counts as the line "N passed, N failed[, N skipped]" it
@@ -15,6 +25,12 @@ summary_file=
 group=tests
 total_pass=0 total_fail=0 total_skip=0
 failed_progs=()
+group_env=()
+sanitizer_re='(ERROR|WARNING): (Address|Leak|Thread|Memory)Sanitizer|SUMMARY: [A-Za-z]+Sanitizer|runtime error: '
+
+# Sanitizers report; the report (above) is what fails the program.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 strip_ansi() { sed -e 's/\x1b\[[0-9;]*m//g'; }
 
@@ -28,7 +44,8 @@ run_one() {
 		failed_progs+=("$prog")
 		return
 	fi
-	timeout --kill-after=10 "$timeout_s" "$prog" 2>&1 | strip_ansi | tee "$log" | sed 's/^/    /'
+	env ${group_env[@]+"${group_env[@]}"} timeout --kill-after=10 "$timeout_s" "$prog" 2>&1 |
+		strip_ansi | tee "$log" | sed 's/^/    /'
 	rc=${PIPESTATUS[0]}
 	line=$(grep -E 'Synthesis: Tested: [0-9]+' "$log" | tail -n1)
 	if [[ -n $line ]]; then
@@ -54,6 +71,13 @@ run_one() {
 		esac
 	fi
 	[[ $rc -eq 124 || $rc -eq 137 ]] && echo "    TIMEOUT after ${timeout_s}s"
+	local reports
+	reports=$(grep -cE "$sanitizer_re" "$log")
+	if ((reports > 0)); then
+		echo "    FAIL: $reports sanitizer report line(s) in the output of $prog"
+		((fail == 0)) && fail=1
+		((pass > 0)) && pass=$((pass - 1))
+	fi
 	((fail > 0)) && failed_progs+=("$prog")
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
@@ -64,7 +88,8 @@ run_one() {
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--summary-file) summary_file=$2; shift 2 ;;
-	--group) group=$2; shift 2 ;;
+	--group) group=$2; group_env=(); shift 2 ;;
+	--env) group_env+=("$2"); shift 2 ;;
 	*) run_one "$1"; shift ;;
 	esac
 done

@@ -163,32 +163,132 @@ static void hostile_unknown(void)
 }
 
 /* Grants of frames that are not the guest's to give: the VMM's own pages
- * below PVKVM_GUEST_LOAD_MIN, and frames past the end of RAM. */
+ * below PVKVM_GUEST_LOAD_MIN and frames past the end of RAM refuse both
+ * directions; the read-only start-info and the write-protected text refuse
+ * a write but may be read (the guest reads them itself). */
+static void grant_frame_check(struct testdev *td, uint64_t frame, bool may_read,
+			      const char *what)
+{
+	struct testdev_reply rep;
+	char name[96];
+	int ref = gnttab_grant(frame, false);
+	int r = ref > 0 ? testdev_cmd(td, PVKVM_TESTIF_WRITE_GRANT, (uint64_t)ref,
+				      &rep, 2 * NS_PER_SEC) : ref;
+
+	snprintf(name, sizeof(name), "WRITE_GRANT of frame 0x%llx (%s) is refused",
+		 (unsigned long long)frame, what);
+	tap_check(&T, r == 0 && rep.status < 0, name, "r %d status %d", r,
+		  r == 0 ? rep.status : 0);
+	if (ref > 0)
+		gnttab_end_access((uint32_t)ref);
+	ref = gnttab_grant(frame, true);
+	r = ref > 0 ? testdev_cmd(td, PVKVM_TESTIF_READ_GRANT, (uint64_t)ref, &rep,
+				  2 * NS_PER_SEC) : ref;
+	snprintf(name, sizeof(name), "READ_GRANT of frame 0x%llx (%s) is %s",
+		 (unsigned long long)frame, what, may_read ? "served" : "refused");
+	tap_check(&T, r == 0 && (may_read ? rep.status == 0 : rep.status < 0), name,
+		  "r %d status %d", r, r == 0 ? rep.status : 0);
+	if (ref > 0)
+		gnttab_end_access((uint32_t)ref);
+}
+
 static void hostile_grant_frames(struct testdev *td)
 {
-	const uint64_t frames[] = {
-		PVKVM_GPA_START_INFO / PAGE_SIZE,
-		PVKVM_GPA_SHARED_INFO / PAGE_SIZE,
-		1, /* the VMM's page tables live down here */
-		ram_end / PAGE_SIZE,
-		ram_end / PAGE_SIZE + 12345,
+	static const struct {
+		uint64_t gpa;
+		const char *what;
+	} vmm[] = {
+		{ 0x1000, "PML4" }, { 0x3000, "low page table" },
+		{ 0x4000, "page directory" }, { 0x12000, "GDT" },
+		{ 0x13000, "IDT" }, { 0x14000, "fault stubs" },
+		{ 0x20000, "TSS" }, { 0xe0000, "page-table pool" },
 	};
-	struct testdev_reply rep;
-	char name[64];
 
-	for (size_t i = 0; i < ARRAY_SIZE(frames); i++) {
-		int ref = gnttab_grant(frames[i], true);
-		int r = ref > 0 ? testdev_cmd(td, PVKVM_TESTIF_READ_GRANT,
-					      (uint64_t)ref, &rep, 2 * NS_PER_SEC)
-				: ref;
+	for (size_t i = 0; i < ARRAY_SIZE(vmm); i++)
+		grant_frame_check(td, vmm[i].gpa / PAGE_SIZE, false, vmm[i].what);
+	grant_frame_check(td, ram_end / PAGE_SIZE, false, "past RAM");
+	grant_frame_check(td, ram_end / PAGE_SIZE + 12345, false, "far past RAM");
+	grant_frame_check(td, PVKVM_GPA_START_INFO / PAGE_SIZE, true, "start-info");
+	grant_frame_check(td, start_info->hypercall_page_gpa / PAGE_SIZE, true,
+			  "hypercall page");
+}
 
-		snprintf(name, sizeof(name), "READ_GRANT of a grant of frame 0x%llx",
-			 (unsigned long long)frames[i]);
-		tap_check(&T, r == 0 && rep.status < 0, name, "r %d status %d", r,
-			  r == 0 ? rep.status : 0);
-		if (ref > 0)
-			gnttab_end_access((uint32_t)ref);
+/*
+ * Issue 8, hole 1: every hypercall that takes a buffer, aimed at every page
+ * the VMM keeps for itself, and the writers also at the read-only
+ * start-info and the write-protected hypercall page. All must fail, and
+ * the pages the guest can see (start-info, the hypercall page) must not
+ * change.
+ */
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
+static uint64_t visible_checksum(void)
+{
+	uint64_t h = fnv(start_info, PAGE_SIZE, 1469598103934665603ull);
+
+	return fnv((const void *)(uintptr_t)start_info->hypercall_page_gpa,
+		   PAGE_SIZE, h);
+}
+
+static void hostile_supervisor_buffers(void)
+{
+	static const uint64_t vmm[] = { 0, 0x1000, 0x2000, 0x3000, 0x4000,
+		0x12000, 0x13000, 0x14000, 0x20000, 0x25fc0, 0xe0000, 0xff000 };
+	uint64_t writable_not[ARRAY_SIZE(vmm) + 2];
+	struct pvkvm_watch_event ev;
+	uint64_t before = visible_checksum();
+	bool queued = false;
+	char name[96];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(vmm); i++)
+		writable_not[n++] = vmm[i];
+	writable_not[n++] = PVKVM_GPA_START_INFO;
+	writable_not[n++] = start_info->hypercall_page_gpa;
+	store_write("data/hostile-pte", "\x07\x30\x01");
+	store_watch("data/hostile-pte", 5); /* queues one event to misdeliver */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t g = writable_not[i];
+
+		snprintf(name, sizeof(name), "STORE_READ into 0x%llx", (unsigned long long)g);
+		EXPECT_ERR(hc4(PVKVM_HC_STORE_READ, "data/hostile-pte", 16, g, 8), name);
+		snprintf(name, sizeof(name), "STORE_LIST into 0x%llx", (unsigned long long)g);
+		EXPECT_ERR(hc4(PVKVM_HC_STORE_LIST, "data", 4, g, 64), name);
+		snprintf(name, sizeof(name), "STORE_WATCH_EVENT into 0x%llx", (unsigned long long)g);
+		EXPECT_ERR(hc1(PVKVM_HC_STORE_WATCH_EVENT, g), name);
+		snprintf(name, sizeof(name), "TIME into 0x%llx", (unsigned long long)g);
+		EXPECT_ERR(hc1(PVKVM_HC_TIME, g), name);
+		snprintf(name, sizeof(name), "GNTTAB_SETUP at 0x%llx", (unsigned long long)g);
+		EXPECT_ERR(hc2(PVKVM_HC_GNTTAB_SETUP, g & ~0xfffull, 4), name);
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(vmm); i++) {
+		uint64_t g = vmm[i];
+
+		snprintf(name, sizeof(name), "CONSOLE_WRITE from 0x%llx", (unsigned long long)g);
+		EXPECT_ERR(hc2(PVKVM_HC_CONSOLE_WRITE, g, 16), name);
+		snprintf(name, sizeof(name), "STORE_WRITE value from 0x%llx", (unsigned long long)g);
+		EXPECT_ERR(hc4(PVKVM_HC_STORE_WRITE, "data/hostile-v", 14, g, 16), name);
+		snprintf(name, sizeof(name), "STORE_WRITE path from 0x%llx", (unsigned long long)g);
+		EXPECT_ERR(hc4(PVKVM_HC_STORE_WRITE, g, 8, "v", 1), name);
+		snprintf(name, sizeof(name), "STORE_WATCH path from 0x%llx", (unsigned long long)g);
+		EXPECT_ERR(hc3(PVKVM_HC_STORE_WATCH, g, 8, 1), name);
+		snprintf(name, sizeof(name), "STORE_REMOVE path from 0x%llx", (unsigned long long)g);
+		EXPECT_ERR(hc2(PVKVM_HC_STORE_REMOVE, g, 8), name);
+	}
+	tap_check(&T, visible_checksum() == before,
+		  "start-info and the hypercall page are unchanged", "they changed");
+	while (store_next_event(&ev) == 1)
+		queued |= ev.token == 5;
+	tap_check(&T, queued, "the refused watch event is still queued", "lost");
+	store_unwatch("data/hostile-pte", 5);
+	store_remove("data/hostile-pte");
 }
 
 /* Grant references the host must refuse, through the test device. */
@@ -230,6 +330,7 @@ int prog_hostile(int argc, char **argv)
 	hostile_store_paths(buf);
 	hostile_store_values(buf);
 	hostile_watch_event();
+	hostile_supervisor_buffers();
 	hostile_unknown();
 	hostile_grant_refs();
 	return tap_end(&T);

@@ -25,15 +25,24 @@ static const uint64_t year_2020_ns = 1577836800ull * NS_PER_SEC;
 
 /* --- discovery and trivial calls ----------------------------------------- */
 
-static void test_discovery(void)
+#define PVKVM_FEAT_KNOWN                                                      \
+	(PVKVM_FEAT_EVTCHN_IOEVENTFD | PVKVM_FEAT_GRANT_TABLE |               \
+	 PVKVM_FEAT_STORE | PVKVM_FEAT_VCPU_UP)
+
+static bool sig_is_pvkvm(const struct cpuid_regs *r)
+{
+	return r->ebx == PVKVM_CPUID_SIG_EBX && r->ecx == PVKVM_CPUID_SIG_ECX &&
+	       r->edx == PVKVM_CPUID_SIG_EDX;
+}
+
+/* The CPUID leaves: checked where start-info says a CPL3 guest sees them. */
+static void test_cpuid_leaves(int64_t v, int64_t f)
 {
 	struct cpuid_regs sig = cpuid(PVKVM_CPUID_BASE);
 	struct cpuid_regs ver = cpuid(PVKVM_CPUID_VERSION);
 	struct cpuid_regs hcl = cpuid(PVKVM_CPUID_HYPERCALL);
-	int64_t v = hc0(PVKVM_HC_VERSION), f = hc0(PVKVM_HC_FEATURES);
 
-	CHECK(sig.ebx == PVKVM_CPUID_SIG_EBX && sig.ecx == PVKVM_CPUID_SIG_ECX &&
-		      sig.edx == PVKVM_CPUID_SIG_EDX && sig.eax >= PVKVM_CPUID_MAX,
+	CHECK(sig_is_pvkvm(&sig) && sig.eax >= PVKVM_CPUID_MAX,
 	      "cpuid 0x40000000 signature and max leaf", "%08x %08x %08x max %x",
 	      sig.ebx, sig.ecx, sig.edx, sig.eax);
 	CHECK(hcl.ebx == PVKVM_PORT_HYPERCALL &&
@@ -41,11 +50,54 @@ static void test_discovery(void)
 		      hcl.eax == PVKVM_MSR_HYPERCALL_PAGE,
 	      "cpuid 0x40000002 ports and msr", "msr %x hc port %x notify %x",
 	      hcl.eax, hcl.ebx, hcl.ecx);
-	CHECK(v == PVKVM_ABI_VERSION && ver.eax == (uint32_t)v,
-	      "hypercall VERSION", "got %llx, cpuid %x, built for %x",
-	      (long long)v, ver.eax, PVKVM_ABI_VERSION);
-	CHECK(f >= 0 && (uint32_t)f == ver.ebx, "hypercall FEATURES",
-	      "got %lld, cpuid says %x", (long long)f, ver.ebx);
+	CHECK(ver.eax == (uint32_t)v, "cpuid 0x40000001 version is VERSION's",
+	      "cpuid %x, hypercall %llx", ver.eax, (long long)v);
+	CHECK((uint32_t)f == ver.ebx, "cpuid 0x40000001 features are FEATURES'",
+	      "cpuid %x, hypercall %lld", ver.ebx, (long long)f);
+}
+
+/* Where they are not visible: say why, and check that CPUID agrees. */
+static void skip_cpuid_leaves(uint32_t flags)
+{
+	static const char *const names[] = {
+		"cpuid 0x40000000 signature and max leaf",
+		"cpuid 0x40000002 ports and msr",
+		"cpuid 0x40000001 version is VERSION's",
+		"cpuid 0x40000001 features are FEATURES'",
+	};
+	const char *why = flags & PVKVM_SIF_CPUID_HIDDEN ?
+		"the VMM withholds its CPUID leaves (--hide-cpuid)" :
+		"CPUID at CPL3 does not reach this KVM on this host (start-info flags)";
+	struct cpuid_regs sig = cpuid(PVKVM_CPUID_BASE);
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		tap_skip(&T, names[i], why);
+	CHECK(!sig_is_pvkvm(&sig), "cpuid 0x40000000 hides pvkvm as start-info says",
+	      "flags %x, yet CPUID reads pvkvm's signature", flags);
+}
+
+static void test_discovery(void)
+{
+	int64_t v = hc0(PVKVM_HC_VERSION), f = hc0(PVKVM_HC_FEATURES);
+	uint32_t flags = start_info->flags;
+	bool visible = flags & PVKVM_SIF_CPUID_CPL3;
+
+	CHECK(start_info->magic == PVKVM_START_INFO_MAGIC &&
+		      start_info->abi_version == PVKVM_ABI_VERSION,
+	      "start-info magic and ABI version", "magic %llx abi %x",
+	      (unsigned long long)start_info->magic, start_info->abi_version);
+	CHECK(v == PVKVM_ABI_VERSION, "hypercall VERSION", "got %llx, built for %x",
+	      (long long)v, PVKVM_ABI_VERSION);
+	CHECK(f >= 0 && (f & ~(int64_t)PVKVM_FEAT_KNOWN) == 0 &&
+		      (f & PVKVM_FEAT_EVTCHN_IOEVENTFD),
+	      "hypercall FEATURES", "got %lld", (long long)f);
+	CHECK(!visible || ((flags & PVKVM_SIF_CPUID_CPL3_EXITS) &&
+			   !(flags & PVKVM_SIF_CPUID_HIDDEN)),
+	      "start-info CPUID flags agree", "flags %x", flags);
+	if (visible)
+		test_cpuid_leaves(v, f);
+	else
+		skip_cpuid_leaves(flags);
 	CHECK(hc0(PVKVM_HC_NULL) == 0, "hypercall NULL", "non-zero result");
 	CHECK(hc0(PVKVM_HC_COUNT - 2) == -PVKVM_ENOSYS,
 	      "unregistered hypercall returns ENOSYS", "number %d",

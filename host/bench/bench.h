@@ -8,7 +8,8 @@
 /* `pvkvm bench hypercall [options]`: argv[0] is "hypercall". Exit status. */
 int bench_hypercall_main(int argc, char **argv);
 
-/* build/guest/pvkern.elf next to the running pvkvm binary (build/pvkvm).
+/* build/guest/pvkern.elf next to the running pvkvm binary (build/pvkvm),
+ * or share/pvkvm/pvkern.elf beside bin/ when installed.
  * 0, or -1 when it cannot be worked out. */
 int bench_default_guest(char *buf, size_t len);
 

@@ -12,6 +12,7 @@
  * closes the window is one exit of its own and is subtracted.
  */
 #include "host/bench/bench_blk.h"
+#include "host/platform/platform.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -589,8 +590,13 @@ int bench_blk_main(int argc, char **argv)
 		fprintf(stderr, "pvkvm: cannot create the benchmark image: %s\n", strerror(errno));
 		goto out;
 	}
+	/* Before the benchmark, so neither disturbs the other's timing. */
+	const struct platform_facts *platform = platform_facts_cached();
+	fprintf(stderr, "bench blk: ");
+	platform_print_summary(platform, stderr);
 	run_cases(o, res);
 	struct blk_bench_report rep = {
+		.platform = platform,
 		.image = o->image, .image_bytes = file_size(o->image),
 		.image_created = created, .quick = o->quick, .time_ms = round_ms(o),
 		.rounds = o->rounds,

@@ -40,6 +40,8 @@ struct blk_bench_result {
 	double round_iops[BLK_BENCH_MAX_ROUNDS];
 };
 
+struct platform_facts;
+
 struct blk_bench_report {
 	const char *image;
 	uint64_t image_bytes;
@@ -50,6 +52,7 @@ struct blk_bench_report {
 	const struct blk_bench_case *cases;
 	unsigned int nr_cases;
 	struct blk_bench_result (*res)[BB_NR_MODES]; /* [case][mode] */
+	const struct platform_facts *platform;       /* NULL: not measured */
 };
 
 const char *blk_bench_mode_name(enum blk_bench_mode m);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* `pvkvm bench blk` output: the table, the JSON and the plot. */
 #include "host/bench/bench_blk.h"
+#include "host/bench/bench_meta.h"
+#include "host/platform/platform.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -172,13 +174,20 @@ int blk_bench_write_json(const struct blk_bench_report *r, const char *path)
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "{\n  \"benchmark\": \"blk\",\n  \"image_bytes\": %llu,\n"
+	fprintf(f, "{\n");
+	bench_meta_write_json(f, "  ");
+	fprintf(f, ",\n  \"benchmark\": \"blk\",\n  \"image_bytes\": %llu,\n"
 		   "  \"image_created\": %s,\n  \"quick\": %s,\n  \"rounds\": %u,\n"
 		   "  \"time_ms\": %llu,\n  \"warmup_ms\": %llu,\n  \"nproc\": %ld,\n"
 		   "  \"modes\": [\"host\", \"fv\", \"sync\", \"pv\"],\n  \"cases\": [\n",
 		(unsigned long long)r->image_bytes, r->image_created ? "true" : "false",
 		r->quick ? "true" : "false", r->rounds, (unsigned long long)r->time_ms,
 		(unsigned long long)r->warmup_ms, sysconf(_SC_NPROCESSORS_ONLN));
+	if (r->platform) { /* what the figures mean depends on it */
+		fprintf(f, "  \"platform\": ");
+		platform_write_json(r->platform, f, "  ");
+		fprintf(f, ",\n");
+	}
 	for (unsigned int i = 0; i < r->nr_cases; i++)
 		json_case(f, &r->cases[i], r->res[i], i + 1 == r->nr_cases);
 	fprintf(f, "  ]\n}\n");

@@ -24,7 +24,6 @@ static const char *const counter_names[BLK_SYNC_C_COUNT] = {
 void blk_sync_init(struct blk_sync *s, const struct blk_image *img)
 {
 	s->img = img;
-	s->protect_below = PVKVM_GUEST_LOAD_MIN;
 	for (unsigned int i = 0; i < BLK_SYNC_C_COUNT; i++) {
 		s->counters[i].name = counter_names[i];
 		atomic_init(&s->counters[i].value, 0);
@@ -34,13 +33,13 @@ void blk_sync_init(struct blk_sync *s, const struct blk_image *img)
 					 .nr = BLK_SYNC_C_COUNT };
 }
 
-/* The guest buffer [gpa, gpa + len) as a host pointer, or NULL. */
-static void *guest_buffer(const struct blk_sync *s, const struct guest_mem *m,
-			  uint64_t gpa, uint64_t len)
+/* The guest buffer [gpa, gpa + len) as a host pointer, or NULL: the same
+ * check as every hypercall buffer (guest_mem.h), with the access the guest
+ * would need itself (a disk read writes its buffer). */
+static void *guest_buffer(const struct guest_mem *m, uint64_t gpa,
+			  uint64_t len, unsigned int acc)
 {
-	if (gpa < s->protect_below)
-		return NULL;
-	return gmem_ptr(m, gpa, len);
+	return gmem_guest_ptr(m, gpa, len, acc);
 }
 
 /* An I/O error from the file as the guest sees it. */
@@ -60,7 +59,8 @@ static int64_t do_rw(struct blk_sync *s, const struct guest_mem *m, bool write,
 		return -PVKVM_EROFS;
 	if (!blk_range_ok(sector, nr, s->img->sectors))
 		return -PVKVM_ERANGE;
-	void *buf = guest_buffer(s, m, gpa, nr << PVKVM_BLKIF_SECTOR_SHIFT);
+	void *buf = guest_buffer(m, gpa, nr << PVKVM_BLKIF_SECTOR_SHIFT,
+				 write ? GMEM_READ : GMEM_WRITE);
 	if (!buf)
 		return -PVKVM_EFAULT;
 	int r = write ? blk_image_pwrite(s->img, buf, sector, (uint32_t)nr)
@@ -79,7 +79,7 @@ static int64_t do_info(struct blk_sync *s, const struct guest_mem *m,
 		.sector_size = PVKVM_BLKIF_SECTOR_SIZE,
 		.info = s->img->read_only ? PVKVM_BLKIF_INFO_READONLY : 0,
 	};
-	void *dst = guest_buffer(s, m, gpa, sizeof(info));
+	void *dst = guest_buffer(m, gpa, sizeof(info), GMEM_WRITE);
 	if (!dst)
 		return -PVKVM_EFAULT;
 	memcpy(dst, &info, sizeof(info));

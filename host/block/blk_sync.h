@@ -28,14 +28,14 @@ enum blk_sync_counter {
 
 struct blk_sync {
 	const struct blk_image *img;      /* the caller's; outlives this */
-	uint64_t protect_below;           /* guest buffers may not start below */
 	struct stat_counter counters[BLK_SYNC_C_COUNT];
 	struct stats_group group;
 };
 
-/* Buffers are refused below PVKVM_GUEST_LOAD_MIN, where the VMM keeps the
- * guest's page tables and descriptor tables: a disk read must not be a way
- * to rewrite them. */
+/* Buffers are checked as every hypercall buffer (gmem_guest_ptr): a page
+ * the guest may not itself write (the VMM's page tables and descriptor
+ * tables, start-info, its write-protected text) is never a disk read's
+ * target, one it may not read never a disk write's source. */
 void blk_sync_init(struct blk_sync *s, const struct blk_image *img);
 
 /* The hypercall body on explicit guest memory (testable without a vCPU):

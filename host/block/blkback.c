@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "host/util/ratelimit.h"
+
 #include "host/block/blk_aio.h"
 #include "host/block/blk_image.h"
 #include "host/block/blk_validate.h"
@@ -419,14 +421,27 @@ static void handle(struct blkback *bb, struct blkreq *r,
 
 /* ---- the ring -------------------------------------------------------------------- */
 
+/* A guest can break its ring and reconnect forever: the line about it is
+ * printed at most once every 10 s, for all devices together, and says how
+ * many it held back (the error key and the counters record each one). */
 static void mark_broken(struct blkback *bb)
 {
+	static struct ratelimit lines = RATELIMIT_INIT(10ull * 1000000000ull);
 	struct pvkvm_ring_hdr *h = &bb->back.sring->hdr;
+	uint64_t held = 0;
+	char more[64] = "";
+	if (!ratelimit_allow(&lines, vm_now_ns(), &held)) {
+		atomic_store(&bb->broken, true);
+		return;
+	}
+	if (held)
+		snprintf(more, sizeof(more), " (%llu similar lines held back)",
+			 (unsigned long long)held);
 	fprintf(stderr,
 		"pvkvm: %s: ring broken: frontend req_prod %u is impossible "
-		"(consumed %u, answered %u, %u slots); device stopped\n",
+		"(consumed %u, answered %u, %u slots); device stopped%s\n",
 		bb->dev.name, __atomic_load_n(&h->req_prod, __ATOMIC_RELAXED),
-		bb->back.req_cons, bb->back.rsp_prod_pvt, bb->back.nr_slots);
+		bb->back.req_cons, bb->back.rsp_prod_pvt, bb->back.nr_slots, more);
 	atomic_store(&bb->broken, true);
 }
 

@@ -9,12 +9,14 @@
 
 #include "host/bench/bench.h"
 #include "host/bench/bench_blk.h"
+#include "host/bench/bench_meta.h"
 #include "host/bench/bench_net.h"
 #include "host/util/cli.h"
 #include "host/block/disk_attach.h"
 #include "host/net/net_attach.h"
 #include "host/core/launch.h"
 #include "host/core/vm.h"
+#include "host/platform/platform.h"
 #include "hypercall/pvkvm_abi.h"
 
 #define PVKVM_VERSION_STRING "0.1"
@@ -57,6 +59,13 @@ static int opt_stats(void *st, const char *arg)
 static int opt_stats_json(void *st, const char *arg)
 {
 	((struct launch *)st)->stats_json = arg;
+	return 0;
+}
+
+static int opt_hide_cpuid(void *st, const char *arg)
+{
+	(void)arg;
+	((struct launch *)st)->hide_cpuid = true;
 	return 0;
 }
 
@@ -109,6 +118,7 @@ static const struct cli_option run_options[] = {
 	{"timeout", 0, "SECONDS", "stop the guest after SECONDS and exit 124", opt_timeout},
 	{"stats", 0, NULL, "print exit, hypercall and device counters to stderr at exit", opt_stats},
 	{"stats-json", 0, "FILE", "write the same counters to FILE as JSON", opt_stats_json},
+	{"hide-cpuid", 0, NULL, "withhold pvkvm's CPUID leaves (the guest reads KVM's own, as CPL3 does on hosts where CPUID at CPL3 never reaches this KVM) and clear the start-info CPUID flags; env PVKVM_HIDE_CPUID=1 does the same", opt_hide_cpuid},
 	{"disk", 0, "PATH[,ro][,direct=on|off][,mode=M][,poll_us=N]", "attach a raw disk image (repeatable): mode pv = blkif rings, fv = emulated ATA PIO, sync = one hypercall per I/O; poll_us (pv): the backend busy-polls this long before sleeping (default 50, 0 = never)", opt_disk},
 	{"net", 0, "tap=T|switch=S[,mac=M][,mode=M][,queues=N]", "attach a NIC (repeatable) on TAP T or the built-in switch S (shared by the VMs of this process, and across processes through $PVKVM_SWITCH_DIR/pvkvm-switch-S.sock, default /tmp): mode pv = netif rings, fv = emulated NE2000 at 0x300, sync = one hypercall per frame; queues (pv): 1-8", opt_net},
 	{NULL, 0, NULL, NULL, NULL},
@@ -213,6 +223,7 @@ static int cmd_bench(int argc, char **argv)
 static const struct subcommand commands[] = {
 	{"run", cmd_run, "run a guest kernel (pvkvm run --help)"},
 	{"bench", cmd_bench, "measure (pvkvm bench --help)"},
+	{"platform", platform_main, "measure and print the host's facts (pvkvm platform --help)"},
 	{NULL, NULL, NULL},
 };
 
@@ -227,6 +238,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	bench_meta_set_argv(argc, argv); /* every results JSON names its command */
 	if (argc < 2) {
 		usage(stderr);
 		return PVKVM_EXIT_USAGE;

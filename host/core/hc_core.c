@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The core hypercalls (numbers 0-8 of pvkvm_abi.h). Every guest-supplied
- * address goes through gmem (checked for range and overflow); every length
- * is bounded before anything is copied.
+ * address goes through gmem_guest_read/write (range, overflow, and the
+ * guest's own rights on each page: no hypercall reads or writes a page the
+ * guest could not itself); every length is bounded before anything is
+ * copied.
  */
 #include "host/core/hc_core.h"
 
@@ -37,6 +39,23 @@ static int64_t hc_null(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
 	return 0;
 }
 
+/*
+ * The console is the operator's terminal: the guest's bytes reach it as
+ * text. Printable ASCII, newline and tab pass; a carriage return passes
+ * (line-oriented guests use it); every other byte, ESC (the start of every
+ * terminal escape sequence) and anything >= 0x7f included, becomes '?', as
+ * CRASH messages do. The length is unchanged, so the guest's count holds.
+ */
+size_t console_sanitise(char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (!(isprint(c) || c == '\n' || c == '\t' || c == '\r') || c >= 0x7f)
+			buf[i] = '?';
+	}
+	return len;
+}
+
 static int64_t hc_console_write(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
 {
 	(void)ctx;
@@ -45,9 +64,9 @@ static int64_t hc_console_write(struct vcpu *v, void *ctx, const uint64_t a[HCAL
 	if (len > sizeof(buf))
 		return -PVKVM_EINVAL;
 	/* Copied first: the guest may change its buffer while we write it. */
-	if (gmem_read(&v->vm->mem, gpa, buf, len))
+	if (gmem_guest_read(&v->vm->mem, gpa, buf, len))
 		return -PVKVM_EFAULT;
-	vm_console_write(v->vm, buf, len);
+	vm_console_write(v->vm, buf, console_sanitise(buf, len));
 	return (int64_t)len;
 }
 
@@ -73,7 +92,7 @@ static int64_t hc_time(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
 	clock_gettime(CLOCK_REALTIME, &wall);
 	t.wall_ns = (uint64_t)wall.tv_sec * 1000000000ull + (uint64_t)wall.tv_nsec;
 	t.tsc_khz = v->vm->tsc_khz;
-	return gmem_write(&v->vm->mem, a[0], &t, sizeof(t)) ? -PVKVM_EFAULT : 0;
+	return gmem_guest_write(&v->vm->mem, a[0], &t, sizeof(t)) ? -PVKVM_EFAULT : 0;
 }
 
 static int64_t hc_shutdown(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
@@ -88,8 +107,8 @@ static int64_t hc_crash(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS]
 	(void)ctx;
 	char msg[CRASH_MSG_MAX + 1];
 	uint64_t len = a[1] < CRASH_MSG_MAX ? a[1] : CRASH_MSG_MAX;
-	if (gmem_read(&v->vm->mem, a[0], msg, len))
-		len = (uint64_t)snprintf(msg, sizeof(msg), "(message at 0x%llx is outside guest RAM)",
+	if (gmem_guest_read(&v->vm->mem, a[0], msg, len))
+		len = (uint64_t)snprintf(msg, sizeof(msg), "(message at 0x%llx is not guest-readable memory)",
 					 (unsigned long long)a[0]);
 	msg[len] = '\0';
 	/* One line, and nothing that could drive the terminal. */

@@ -3,6 +3,8 @@
 #ifndef PVKVM_HC_CORE_H
 #define PVKVM_HC_CORE_H
 
+#include <stddef.h>
+
 struct vm;
 
 /* PVKVM_FEAT_* this VMM offers. */
@@ -10,5 +12,10 @@ struct vm;
 			  PVKVM_FEAT_STORE | PVKVM_FEAT_VCPU_UP)
 
 int hc_core_register(struct vm *vm);
+
+/* Replaces, in place, every byte of a guest's console output that could
+ * drive the operator's terminal (ESC, other controls, non-ASCII) with '?'.
+ * Returns len. */
+size_t console_sanitise(char *buf, size_t len);
 
 #endif

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <urcu.h>
 
+#include "host/util/rcu_reader.h"
+
 #include "hypercall/pvkvm_abi.h"
 
 struct hcall_entry {
@@ -102,6 +104,7 @@ int hcall_unregister(struct hcall_table *t, unsigned int nr)
 
 static struct hcall_entry *pin_entry(struct hcall_table *t, unsigned int nr)
 {
+	rcu_reader_assert("hcall_dispatch");
 	rcu_read_lock();
 	struct hcall_entry *e =
 		atomic_load_explicit(&t->slots[nr], memory_order_acquire);

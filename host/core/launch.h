@@ -19,6 +19,7 @@ struct launch {
 	unsigned int timeout_s; /* 0: none */
 	bool stats;             /* print counters to stderr at exit */
 	const char *stats_json; /* NULL: none */
+	bool hide_cpuid;        /* withhold pvkvm's CPUID leaves */
 	console_fn console;     /* NULL: stdout */
 	void *console_ctx;
 	/* Attaches devices (disks, NICs) after the VM exists; 0 or -1 after

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "host/core/hcall.h"
 
@@ -136,12 +137,56 @@ static void print_array(const struct counter_array *a, FILE *f)
 	}
 }
 
+static const struct {
+	uint32_t bit;
+	const char *name;
+} sif_names[] = {
+	{PVKVM_SIF_STATS, "stats"},
+	{PVKVM_SIF_CPUID_CPL3, "cpuid_cpl3"},
+	{PVKVM_SIF_CPUID_CPL3_EXITS, "cpuid_cpl3_exits"},
+	{PVKVM_SIF_CPUID_HIDDEN, "cpuid_hidden"},
+};
+#define NR_SIF_NAMES (sizeof(sif_names) / sizeof(sif_names[0]))
+
+/* Where a CPL3 guest's CPUID goes, in words, from the start-info flags. */
+static const char *cpuid_cpl3_words(uint32_t flags)
+{
+	if (flags & PVKVM_SIF_CPUID_CPL3)
+		return "reaches this KVM, pvkvm's leaves visible";
+	if (flags & PVKVM_SIF_CPUID_CPL3_EXITS)
+		return "reaches this KVM, pvkvm's leaves withheld";
+	return flags & PVKVM_SIF_CPUID_HIDDEN
+		       ? "does not reach this KVM (or unknown), leaves withheld"
+		       : "does not reach this KVM (outer hypervisor, or unknown)";
+}
+
+static void print_flags(uint32_t flags, FILE *f)
+{
+	char names[128] = "";
+	for (unsigned int i = 0; i < NR_SIF_NAMES; i++)
+		if (flags & sif_names[i].bit)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 names[0] ? "," : "", sif_names[i].name);
+	fprintf(f, "  %-32s %#14x (%s)\n", "start_info.flags", flags, names);
+	fprintf(f, "  %-32s %s\n", "cpuid_cpl3", cpuid_cpl3_words(flags));
+}
+
+static void json_flags(uint32_t flags, FILE *f)
+{
+	fprintf(f, "  \"start_info_flags\": %u,\n  \"start_info\": {", flags);
+	for (unsigned int i = 0; i < NR_SIF_NAMES; i++)
+		fprintf(f, "%s\"%s\": %s", i ? ", " : "", sif_names[i].name,
+			flags & sif_names[i].bit ? "true" : "false");
+	fprintf(f, "},\n");
+}
+
 void stats_print(const struct vm_stats *s, struct hcall_table *names, FILE *f)
 {
 	struct named list[16];
 	unsigned int n = vm_counters(s, list);
 	struct counter_array exits = exit_array(s), hcalls = hcall_array(s, names);
 	fprintf(f, "pvkvm statistics:\n");
+	print_flags(s->start_info_flags, f);
 	fprintf(f, "  %-32s %14llu\n", "exits",
 		(unsigned long long)stats_total_exits(s));
 	print_array(&exits, f);
@@ -227,6 +272,7 @@ int stats_write_json(const struct vm_stats *s, struct hcall_table *names,
 	fprintf(f, "{\n");
 	fprintf(f, "  \"exits_total\": %llu,\n",
 		(unsigned long long)stats_total_exits(s));
+	json_flags(s->start_info_flags, f);
 	json_array(&exits, "exits", f);
 	for (unsigned int i = 0; i < n; i++)
 		fprintf(f, "  \"%s\": %llu,\n", list[i].name,

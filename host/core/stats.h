@@ -35,13 +35,17 @@ struct vm_stats {
 	atomic_uint_fast64_t exits_pio_null;
 	atomic_uint_fast64_t exits_pio_device;
 	atomic_uint_fast64_t hypercalls[PVKVM_HYPERCALL_MAX];
-	atomic_uint_fast64_t evtchn_guest_sends;   /* counted by eventfd reads */
+	/* Every send that reached a host end's eventfd (ioeventfd or the
+	 * EVTCHN_SEND hypercall): counted by the backend's reads plus what is
+	 * still in the eventfd when the host end goes away (evtchn.c). */
+	atomic_uint_fast64_t evtchn_guest_sends;
 	atomic_uint_fast64_t evtchn_unbound_sends; /* sends that exited */
 	atomic_uint_fast64_t evtchn_host_notifies;
 	atomic_uint_fast64_t wait_calls;
 	atomic_uint_fast64_t wait_wakeups;
 	atomic_uint_fast64_t wait_timeouts;
 	struct stats_group *groups;
+	uint32_t start_info_flags; /* PVKVM_SIF_*, as the guest got them */
 };
 
 static inline void stat_inc(atomic_uint_fast64_t *c)

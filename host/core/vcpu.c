@@ -70,7 +70,8 @@ int vcpu_create(struct vm *vm, unsigned int id, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot map vCPU %u's run page: %s", id, strerror(errno));
 	} else {
 		v->run = run;
-		r = cpuid_setup_vcpu(vm->kvm_fd, v->fd, HC_CORE_FEATURES);
+		r = cpuid_setup_vcpu(vm->kvm_fd, v->fd, HC_CORE_FEATURES,
+				     vm->cfg.hide_cpuid);
 		if (r)
 			snprintf(err, errlen, "KVM_SET_CPUID2 on vCPU %u: %s", id, strerror(-r));
 	}

@@ -26,6 +26,7 @@
 #include "host/core/pio.h"
 #include "host/core/vcpu.h"
 #include "host/core/vm_module.h"
+#include "host/platform/cpuid_probe.h"
 #include "host/x86/x86_cpl3.h"
 
 #define KVM_API_EXPECTED 12
@@ -149,6 +150,22 @@ static int setup_ram(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/* What the guest may learn by CPUID at CPL3: the probe (run once per
+ * process) says whether CPUID there reaches this KVM at all. */
+static uint32_t discovery_flags(struct vm *vm)
+{
+	const struct cpuid_probe *p = cpuid_probe_cpl3(vm->kvm_fd);
+	uint32_t f = vm->cfg.hide_cpuid ? PVKVM_SIF_CPUID_HIDDEN : 0;
+	if (p->reach == CPUID_REACH_UNKNOWN)
+		fprintf(stderr, "pvkvm: warning: cannot tell whether CPUID at CPL3 reaches KVM: %s\n", p->why);
+	if (p->reach == CPUID_REACH_THIS_KVM) {
+		f |= PVKVM_SIF_CPUID_CPL3_EXITS;
+		if (!vm->cfg.hide_cpuid)
+			f |= PVKVM_SIF_CPUID_CPL3;
+	}
+	return f;
+}
+
 static void fill_start_info(struct vm *vm)
 {
 	struct pvkvm_start_info *si = vm->start_info;
@@ -162,7 +179,8 @@ static void fill_start_info(struct vm *vm)
 	si->free_start = PVKVM_GUEST_LOAD_MIN;
 	si->shared_info_gpa = PVKVM_GPA_SHARED_INFO;
 	si->tsc_khz = vm->tsc_khz;
-	si->flags = vm->cfg.stats ? PVKVM_SIF_STATS : 0;
+	si->flags = (vm->cfg.stats ? PVKVM_SIF_STATS : 0) | discovery_flags(vm);
+	vm->stats.start_info_flags = si->flags;
 	si->cmdline_len = (uint32_t)n;
 	memcpy(si->cmdline, cmd, n);
 	si->cmdline[n] = '\0';
@@ -285,6 +303,11 @@ static int install_image(struct vm *vm, struct elf_image *img, const void *file,
 		return errmsg(-EFAULT, err, errlen, "cannot copy the image into guest RAM");
 	if (img->hypercall_page && hypercall_page_install(&vm->mem, img->hypercall_page))
 		return errmsg(-EFAULT, err, errlen, "cannot fill the hypercall page");
+	/* The guest's MMU and every hypercall check see the segments' rights. */
+	if (elf_apply_access(img, &vm->mem, PVKVM_GUEST_LOAD_MIN) ||
+	    cpl3_build_page_tables(&vm->mem))
+		return errmsg(-EINVAL, err, errlen, "cannot map the image with its segments' permissions (more than %u 2 MiB regions mix them)",
+			       CPL3_PT_POOL_PAGES);
 	vm->entry = img->entry;
 	vm->start_info->free_start = img->image_end;
 	vm->start_info->hypercall_page_gpa = img->hypercall_page;
@@ -302,7 +325,7 @@ int vm_load_elf(struct vm *vm, const char *path, char *err, size_t errlen)
 	char why[200];
 	/* Parse against all of RAM first, so a too-small --mem gets its own
 	 * message instead of "segment outside the load area". */
-	struct elf_limits lim = {PVKVM_GUEST_LOAD_MIN, CPL3_MAX_MEM};
+	struct elf_limits lim = {PVKVM_GUEST_LOAD_MIN, CPL3_MAX_MEM, vm->mem.size};
 	if (!img)
 		r = errmsg(-ENOMEM, err, errlen, "out of memory");
 	else if (elf_parse(file, len, &lim, img, why, sizeof(why)))

@@ -70,6 +70,7 @@ struct vm_config {
 	const char *cmdline;   /* start_info.cmdline; NULL = empty */
 	bool stats;            /* sets PVKVM_SIF_STATS */
 	bool cpl0;             /* vCPUs run at CPL0 (tests of the MSR path) */
+	bool hide_cpuid;       /* withhold pvkvm's CPUID leaves (--hide-cpuid) */
 	console_fn console;
 	void *console_ctx;
 };

@@ -70,6 +70,11 @@ static int check_load(const Elf64_Phdr *ph, unsigned int i, size_t len,
 	if (ph->p_paddr + ph->p_memsz < ph->p_paddr)
 		return errmsg(-EINVAL, err, errlen, "segment %u: address 0x%llx + size 0x%llx overflows", i,
 			    (unsigned long long)ph->p_paddr, (unsigned long long)ph->p_memsz);
+	if (ph->p_paddr < lim->load_min && lim->ram_size)
+		return errmsg(-EINVAL, err, errlen, "segment %u: [0x%llx, 0x%llx) starts below 0x%llx, where the VMM keeps its own pages; the guest's %llu MiB of RAM take an image from 0x%llx up", i,
+			    (unsigned long long)ph->p_paddr, (unsigned long long)(ph->p_paddr + ph->p_memsz),
+			    (unsigned long long)lim->load_min, (unsigned long long)(lim->ram_size >> 20),
+			    (unsigned long long)lim->load_min);
 	if (ph->p_paddr < lim->load_min || ph->p_paddr + ph->p_memsz > lim->load_end)
 		return errmsg(-EINVAL, err, errlen, "segment %u: [0x%llx, 0x%llx) is outside the guest's load area [0x%llx, 0x%llx) (RAM below the stack)", i,
 			    (unsigned long long)ph->p_paddr, (unsigned long long)(ph->p_paddr + ph->p_memsz),
@@ -106,7 +111,7 @@ static int collect_loads(const uint8_t *file, size_t len, const Elf64_Ehdr *eh,
 		if (r)
 			return r;
 		img->segments[img->nr_segments++] = (struct elf_segment){
-			ph.p_paddr, ph.p_offset, ph.p_filesz, ph.p_memsz};
+			ph.p_paddr, ph.p_offset, ph.p_filesz, ph.p_memsz, ph.p_flags};
 		uint64_t end = (ph.p_paddr + ph.p_memsz + PVKVM_PAGE_SIZE - 1) &
 			       ~(uint64_t)(PVKVM_PAGE_SIZE - 1);
 		if (end > img->image_end)
@@ -195,10 +200,13 @@ static int collect_notes(const uint8_t *file, size_t len, const Elf64_Ehdr *eh,
 		if (r)
 			return r;
 	}
-	if (img->hypercall_page &&
-	    !inside_segment(img, img->hypercall_page, PVKVM_PAGE_SIZE))
+	if (!img->hypercall_page)
+		return errmsg(-EINVAL, err, errlen, "no PVKVM hypercall-page note: a CPL3 guest cannot make hypercalls without one (docs/abi.md section 6)");
+	if (!inside_segment(img, img->hypercall_page, PVKVM_PAGE_SIZE))
 		return errmsg(-EINVAL, err, errlen, "bad PVKVM hypercall-page note: page 0x%llx is not inside a PT_LOAD segment",
 			    (unsigned long long)img->hypercall_page);
+	if (!img->abi_version)
+		return errmsg(-EINVAL, err, errlen, "no PVKVM ABI-version note: the image does not say which ABI it speaks (docs/abi.md section 6)");
 	return 0;
 }
 
@@ -296,6 +304,42 @@ int elf_load(const struct elf_image *img, const void *file, size_t len,
 		memcpy(dst, (const uint8_t *)file + s->offset, s->filesz);
 		memset(dst + s->filesz, 0, s->memsz - s->filesz);
 	}
+	return 0;
+}
+
+/* Claimed: a page some PT_LOAD touches (set only inside elf_apply_access). */
+#define ACCESS_CLAIMED 0x80u
+
+static unsigned int segment_access(uint32_t p_flags)
+{
+	return ((p_flags & PF_R) ? GMEM_READ : 0) |
+	       ((p_flags & PF_W) ? GMEM_WRITE : 0) |
+	       ((p_flags & PF_X) ? GMEM_EXEC : 0);
+}
+
+int elf_apply_access(const struct elf_image *img, struct guest_mem *mem,
+		     uint64_t from)
+{
+	if (!mem->access || from > mem->size || from % PVKVM_PAGE_SIZE)
+		return -EFAULT;
+	uint8_t *acc = mem->access;
+	uint64_t first = from / PVKVM_PAGE_SIZE, end = mem->size / PVKVM_PAGE_SIZE;
+	for (uint64_t p = first; p < end; p++)
+		acc[p] = 0;
+	for (unsigned int i = 0; i < img->nr_segments; i++) {
+		const struct elf_segment *s = &img->segments[i];
+		if (s->memsz == 0)
+			continue;
+		if (s->gpa < from || !gmem_range_ok(mem, s->gpa, s->memsz))
+			return -EFAULT;
+		uint64_t last = (s->gpa + s->memsz - 1) / PVKVM_PAGE_SIZE;
+		for (uint64_t p = s->gpa / PVKVM_PAGE_SIZE; p <= last; p++)
+			acc[p] |= (uint8_t)(ACCESS_CLAIMED | segment_access(s->flags));
+	}
+	for (uint64_t p = first; p < end; p++)
+		acc[p] = (acc[p] & ACCESS_CLAIMED) ? (uint8_t)(acc[p] & GMEM_RWX) : GMEM_RW;
+	if (img->hypercall_page)
+		return gmem_set_access(mem, img->hypercall_page, PVKVM_PAGE_SIZE, GMEM_RX);
 	return 0;
 }
 

@@ -32,7 +32,6 @@ int net_sync_init(struct net_sync *s, struct net_port *port, unsigned int mtu)
 		return -PVKVM_ENOMEM;
 	s->port = port;
 	s->mtu = mtu;
-	s->protect_below = PVKVM_GUEST_LOAD_MIN;
 	pthread_mutex_init(&s->rx_lock, NULL);
 	for (unsigned int i = 0; i < NET_SYNC_C_COUNT; i++)
 		s->counters[i].name = counter_names[i];
@@ -50,13 +49,13 @@ void net_sync_fini(struct net_sync *s)
 	pthread_mutex_destroy(&s->rx_lock);
 }
 
-/* The guest buffer [gpa, gpa + len) as a host pointer, or NULL. */
-static void *guest_buffer(const struct net_sync *s, const struct guest_mem *m,
-			  uint64_t gpa, uint64_t len)
+/* The guest buffer [gpa, gpa + len) as a host pointer, or NULL: the check
+ * every hypercall buffer gets (guest_mem.h), with the access the guest would
+ * need itself (a receive writes its buffer, a transmit reads it). */
+static void *guest_buffer(const struct guest_mem *m, uint64_t gpa, uint64_t len,
+			  unsigned int acc)
 {
-	if (gpa < s->protect_below)
-		return NULL;
-	return gmem_ptr(m, gpa, len);
+	return gmem_guest_ptr(m, gpa, len, acc);
 }
 
 static int64_t do_tx(struct net_sync *s, const struct guest_mem *m,
@@ -67,7 +66,7 @@ static int64_t do_tx(struct net_sync *s, const struct guest_mem *m,
 		return -PVKVM_ENOENT;
 	if (len < PVKVM_NETIF_FRAME_MIN || len > s->mtu + PVKVM_NETIF_ETH_HLEN)
 		return -PVKVM_EINVAL;
-	void *buf = guest_buffer(s, m, a[0], len);
+	void *buf = guest_buffer(m, a[0], len, GMEM_READ);
 	if (!buf)
 		return -PVKVM_EFAULT;
 	/* The port copies straight from guest RAM: one copy, as PV's. */
@@ -98,7 +97,7 @@ static int64_t take_frame(struct net_sync *s, const struct guest_mem *m,
 		count(s, NET_SYNC_C_RX_DROPPED, 1);
 		return -PVKVM_E2BIG;
 	}
-	void *dst = guest_buffer(s, m, gpa, pkt->len);
+	void *dst = guest_buffer(m, gpa, pkt->len, GMEM_WRITE);
 	if (!dst)
 		return -PVKVM_EFAULT; /* checked before: cannot happen */
 	memcpy(dst, pkt->data, pkt->len);
@@ -116,7 +115,7 @@ static int64_t do_rx(struct net_sync *s, const struct guest_mem *m,
 		return -PVKVM_EINVAL;
 	/* The whole buffer is checked first, so no frame is taken for a
 	 * buffer that cannot hold it. */
-	if (!guest_buffer(s, m, a[0], a[1]))
+	if (!guest_buffer(m, a[0], a[1], GMEM_WRITE))
 		return -PVKVM_EFAULT;
 	pthread_mutex_lock(&s->rx_lock);
 	int64_t r = take_frame(s, m, a[0], a[1]);

@@ -34,14 +34,16 @@ enum net_sync_counter {
 struct net_sync {
 	struct net_port *port;   /* the caller's; outlives this */
 	unsigned int mtu;
-	uint64_t protect_below;  /* guest buffers may not start below */
 	pthread_mutex_t rx_lock; /* one vCPU at a time takes a frame */
 	struct net_pkt *rx_pkt;
 	struct stat_counter counters[NET_SYNC_C_COUNT];
 	struct stats_group group;
 };
 
-/* 0 or -ENOMEM. Buffers are refused below PVKVM_GUEST_LOAD_MIN. */
+/* 0 or -PVKVM_ENOMEM. A guest buffer must be one the guest could read
+ * (transmit) or write (receive) itself, every page of it: the VMM's pages
+ * below PVKVM_GUEST_LOAD_MIN, its read-only start-info and write-protected
+ * text are refused (-PVKVM_EFAULT), as for every hypercall buffer. */
 int net_sync_init(struct net_sync *s, struct net_port *port, unsigned int mtu);
 void net_sync_fini(struct net_sync *s);
 

@@ -24,6 +24,7 @@
 #include "host/services/grant.h"
 #include "host/services/store.h"
 #include "host/services/xenbus.h"
+#include "host/util/ratelimit.h"
 #include "hypercall/pvkvm_netif.h"
 
 enum nb_counter {
@@ -133,16 +134,27 @@ static void count(struct netback *nb, enum nb_counter c, uint64_t n)
 
 /* ---- a broken ring ------------------------------------------------------------ */
 
+/* One line per device and connection, however many queues see it, and at
+ * most one per 10 s for all devices: a guest that breaks and reconnects
+ * its rings forever must not flood the log (the error key and the state
+ * still record each one). */
 static void mark_broken(struct nb_queue *q, const char *ring, uint32_t prod,
 			uint32_t cons, uint32_t answered)
 {
-	/* One line per device, however many queues see it. */
-	if (!atomic_exchange(&q->nb->broken, true))
-		fprintf(stderr,
-			"pvkvm: %s: queue %u %s ring broken: frontend req_prod %u is "
-			"impossible (consumed %u, answered %u, %u slots); device stopped\n",
-			q->nb->dev.name, q->idx, ring, prod, cons, answered,
-			PVKVM_NETIF_RING_SLOTS);
+	static struct ratelimit lines = RATELIMIT_INIT(10ull * 1000000000ull);
+	uint64_t held = 0;
+	char more[64] = "";
+	if (atomic_exchange(&q->nb->broken, true) ||
+	    !ratelimit_allow(&lines, vm_now_ns(), &held))
+		return;
+	if (held)
+		snprintf(more, sizeof(more), " (%llu similar lines held back)",
+			 (unsigned long long)held);
+	fprintf(stderr,
+		"pvkvm: %s: queue %u %s ring broken: frontend req_prod %u is "
+		"impossible (consumed %u, answered %u, %u slots); device stopped%s\n",
+		q->nb->dev.name, q->idx, ring, prod, cons, answered,
+		PVKVM_NETIF_RING_SLOTS, more);
 }
 
 static void tx_broken(struct nb_queue *q)

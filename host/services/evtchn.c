@@ -102,12 +102,27 @@ static void host_end_disarm_locked(struct evtchn_table *t, unsigned int port)
 	p->ioeventfd_on = false;
 }
 
+/*
+ * evtchn_guest_sends counts every send that reached a host end: the
+ * backend adds what it reads from the eventfd, and what is still in it when
+ * the host end goes away is added here, so a send the backend never got to
+ * read (the guest sent and shut down) is counted all the same.
+ */
+static void count_unread_sends(struct evtchn_table *t, int efd)
+{
+	uint64_t n;
+	if (read(efd, &n, sizeof(n)) == sizeof(n)) /* EFD_NONBLOCK: 0 unread */
+		stat_add(&t->vm->stats.evtchn_guest_sends, n);
+}
+
 static void host_end_release_locked(struct evtchn_table *t, unsigned int port)
 {
 	struct evtchn_port *p = &t->port[port];
 	host_end_disarm_locked(t, port);
-	if (p->host_efd >= 0)
+	if (p->host_efd >= 0) {
+		count_unread_sends(t, p->host_efd);
 		close(p->host_efd);
+	}
 	p->host_efd = -1;
 }
 

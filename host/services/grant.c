@@ -22,6 +22,7 @@
 #include "host/mem/guest_mem.h"
 #include "host/core/hcall.h"
 #include "host/core/vm.h"
+#include "host/util/rcu_reader.h"
 #include "hypercall/pvkvm_abi.h"
 
 /*
@@ -48,7 +49,6 @@ struct grant_table {
 	const struct guest_mem *mem;
 	_Atomic(struct grant_desc *) desc; /* NULL until the guest sets up */
 	pthread_mutex_t setup_lock;        /* orders re-setups */
-	atomic_uint_fast64_t protect_below;
 };
 
 struct grant_table *grant_table_new(const struct guest_mem *m)
@@ -58,7 +58,6 @@ struct grant_table *grant_table_new(const struct guest_mem *m)
 		return NULL;
 	t->mem = m;
 	pthread_mutex_init(&t->setup_lock, NULL);
-	atomic_init(&t->protect_below, PVKVM_GUEST_LOAD_MIN);
 	return t;
 }
 
@@ -71,17 +70,6 @@ void grant_table_free(struct grant_table *t)
 	free(t);
 }
 
-void grant_table_protect_below(struct grant_table *t, uint64_t gpa)
-{
-	atomic_store(&t->protect_below, gpa);
-}
-
-static bool gpa_protected(struct grant_table *t, uint64_t gpa)
-{
-	return gpa < atomic_load_explicit(&t->protect_below,
-					  memory_order_relaxed);
-}
-
 int grant_table_setup(struct grant_table *t, uint64_t gpa, uint32_t nr_entries)
 {
 	if (nr_entries == 0 || nr_entries > PVKVM_GRANT_MAX_ENTRIES)
@@ -89,7 +77,9 @@ int grant_table_setup(struct grant_table *t, uint64_t gpa, uint32_t nr_entries)
 	if (gpa % PVKVM_PAGE_SIZE)
 		return -PVKVM_EINVAL;
 	uint64_t bytes = (uint64_t)nr_entries * sizeof(struct pvkvm_grant_entry);
-	if (!gmem_range_ok(t->mem, gpa, bytes) || gpa_protected(t, gpa))
+	/* The guest writes its entries and we write their flags: the table must
+	 * be memory the guest may read and write itself. */
+	if (!gmem_guest_ok(t->mem, gpa, bytes, GMEM_RW))
 		return -PVKVM_EFAULT;
 
 	struct grant_desc *d = malloc(sizeof(*d));
@@ -114,6 +104,7 @@ int grant_table_setup(struct grant_table *t, uint64_t gpa, uint32_t nr_entries)
 static uint16_t *entry_flags_of(struct grant_table *t, uint32_t ref)
 {
 	uint16_t *flags = NULL;
+	rcu_reader_assert("grant_map");
 	rcu_read_lock();
 	struct grant_desc *d = atomic_load_explicit(&t->desc,
 						    memory_order_acquire);
@@ -131,6 +122,11 @@ static uint32_t entry_frame(const uint16_t *flags)
 {
 	const uint32_t *frame = (const uint32_t *)(const void *)(flags + 2);
 	return __atomic_load_n(frame, __ATOMIC_RELAXED);
+}
+
+static uint16_t entry_domid(const uint16_t *flags)
+{
+	return __atomic_load_n(flags + 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -176,11 +172,19 @@ int grant_map(struct grant_table *t, uint32_t ref, enum grant_access acc,
 	if (rc)
 		return rc;
 
-	/* Held: the frontend can no longer revoke, so this frame is the one
-	 * it granted. Read it once. */
+	/* Held: the frontend can no longer revoke, so this is the entry it
+	 * granted. Read grantee and frame once each. The grantee must be the
+	 * VMM's backends (PVKVM_GRANT_DOMID_HOST); the frame a page the guest
+	 * may itself access as the backend will (gmem_guest_ptr: never the
+	 * VMM's supervisor pages, start-info, or write-protected text for a
+	 * write). */
+	if (entry_domid(flags) != PVKVM_GRANT_DOMID_HOST) {
+		release_entry(flags, bit);
+		return -PVKVM_EPERM;
+	}
 	uint64_t gpa = (uint64_t)entry_frame(flags) * PVKVM_PAGE_SIZE;
-	uint8_t *page = gpa_protected(t, gpa) ? NULL :
-			gmem_ptr(t->mem, gpa, PVKVM_PAGE_SIZE);
+	uint8_t *page = gmem_guest_ptr(t->mem, gpa, PVKVM_PAGE_SIZE,
+				       acc == GRANT_WRITE ? GMEM_WRITE : GMEM_READ);
 	if (!page) {
 		release_entry(flags, bit);
 		return -PVKVM_EFAULT;

@@ -4,8 +4,9 @@
  *
  * The guest keeps the table in its own RAM (PVKVM_HC_GNTTAB_SETUP). Every
  * access names a grant reference; the entry is read from shared memory once,
- * checked (PERMIT, READONLY against the access, frame inside RAM, offset and
- * length inside the page without overflow), and marked in use (READING /
+ * checked (PERMIT, READONLY against the access, grantee, frame a page the
+ * guest may itself touch that way, offset and length inside the page
+ * without overflow), and marked in use (READING /
  * WRITING, by compare-and-swap) for as long as the backend holds it, so the
  * guest cannot revoke a page under an I/O in flight.
  */
@@ -39,18 +40,12 @@ void grant_table_free(struct grant_table *t);
 int grant_table_setup(struct grant_table *t, uint64_t gpa, uint32_t nr_entries);
 
 /*
- * Frames below this gpa are never granted, nor may the table live there:
- * in the CPL3 guest layout they hold the VMM's page tables, GDT, TSS and
- * start-info, which a guest must not reach through a backend. Defaults to
- * PVKVM_GUEST_LOAD_MIN; a CPL0 (Linux) guest owns its low memory: set 0.
- */
-void grant_table_protect_below(struct grant_table *t, uint64_t gpa);
-
-/*
  * Holds ref for acc. 0, or -PVKVM_ENOENT (no table, ref out of range or 0,
- * not PERMIT), -PVKVM_EACCES (write to a READONLY grant), -PVKVM_EFAULT
- * (frame outside RAM or in the VMM's protected low pages), -PVKVM_EBUSY
- * (already held: one holder per reference at a time).
+ * not PERMIT), -PVKVM_EACCES (write to a READONLY grant), -PVKVM_EPERM
+ * (the entry's domid is not PVKVM_GRANT_DOMID_HOST), -PVKVM_EFAULT (frame
+ * outside RAM, or a page the guest may not itself access that way:
+ * guest_mem.h), -PVKVM_EBUSY (already held: one holder per reference).
+ * The calling thread must be an RCU reader (rcu_reader.h); it is checked.
  */
 int grant_map(struct grant_table *t, uint32_t ref, enum grant_access acc,
 	      struct grant_map *out);

@@ -22,13 +22,23 @@
 
 #include "hypercall/pvkvm_abi.h"
 
-/* Bounds the memory a guest can make the VMM spend on store nodes. */
-#define STORE_MAX_NODES 16384u
+/*
+ * The guest's share of the store is a quota in bytes, of its own: the host's
+ * keys (backend state, error lines) are never refused because a guest filled
+ * the store. A node the guest creates costs its name plus STORE_NODE_COST
+ * (the node and the allocator's headers); a value the guest writes costs its
+ * length. Bytes are charged when the guest makes them and refunded when they
+ * go (removed, or overwritten by the host, who then owns the value).
+ */
+#define STORE_NODE_COST 96u
+#define STORE_GUEST_QUOTA_DEFAULT (1024u * 1024u)
 
 struct node {
 	char *name;
 	uint8_t *val;
 	size_t len;
+	size_t guest_node_bytes; /* charged for this node's existence, 0: host's */
+	size_t guest_val_bytes;  /* charged for its value, 0: the host wrote it */
 	struct node *parent;
 	struct node *child; /* sorted by name, so listings are stable */
 	struct node *next;
@@ -49,7 +59,8 @@ struct store {
 	pthread_mutex_t lock;
 	pthread_cond_t idle; /* a firing finished with a watch */
 	struct node root;
-	unsigned int nr_nodes;
+	size_t guest_bytes; /* charged against guest_quota */
+	size_t guest_quota;
 	struct store_watch *watches;
 };
 
@@ -132,11 +143,14 @@ static void child_link_sorted(struct node *dir, struct node *c)
 	c->parent = dir;
 }
 
-static struct node *child_create(struct store *s, struct node *dir,
-				 const char *name, size_t n)
+static size_t node_cost(size_t name_len)
 {
-	if (s->nr_nodes >= STORE_MAX_NODES)
-		return NULL;
+	return STORE_NODE_COST + name_len + 1;
+}
+
+static struct node *child_create(struct store *s, struct node *dir,
+				 const char *name, size_t n, bool guest)
+{
 	struct node *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -146,12 +160,17 @@ static struct node *child_create(struct store *s, struct node *dir,
 		return NULL;
 	}
 	child_link_sorted(dir, c);
-	s->nr_nodes++;
+	if (guest) {
+		c->guest_node_bytes = node_cost(n);
+		s->guest_bytes += c->guest_node_bytes;
+	}
 	return c;
 }
 
-/* Walks to path; with `create`, makes the missing nodes on the way. */
-static struct node *node_walk(struct store *s, const char *path, bool create)
+/* Walks to path; with `create`, makes the missing nodes on the way (charged
+ * to the guest when `guest`). */
+static struct node *node_walk_as(struct store *s, const char *path,
+				 bool create, bool guest)
 {
 	struct node *n = &s->root;
 	const char *c = path;
@@ -160,7 +179,7 @@ static struct node *node_walk(struct store *s, const char *path, bool create)
 		size_t len = slash ? (size_t)(slash - c) : strlen(c);
 		struct node *next = child_find(n, c, len);
 		if (!next && create)
-			next = child_create(s, n, c, len);
+			next = child_create(s, n, c, len, guest);
 		if (!next)
 			return NULL;
 		n = next;
@@ -180,10 +199,35 @@ static void node_free_tree(struct store *s, struct node *n)
 	n->child = NULL;
 	if (n == &s->root)
 		return;
+	s->guest_bytes -= n->guest_node_bytes + n->guest_val_bytes;
 	free(n->name);
 	free(n->val);
 	free(n);
-	s->nr_nodes--;
+}
+
+static struct node *node_walk(struct store *s, const char *path, bool create)
+{
+	return node_walk_as(s, path, create, false);
+}
+
+/* What writing len bytes at path would add to the guest's charge: the nodes
+ * still missing on the way, and the value (less what its old one cost). */
+static size_t guest_write_cost(struct store *s, const char *path, size_t len)
+{
+	struct node *n = &s->root;
+	const char *c = path;
+	size_t cost = 0;
+	while (*c) {
+		const char *slash = strchr(c, '/');
+		size_t clen = slash ? (size_t)(slash - c) : strlen(c);
+		struct node *next = n ? child_find(n, c, clen) : NULL;
+		if (!next)
+			cost += node_cost(clen);
+		n = next;
+		c = slash ? slash + 1 : c + clen;
+	}
+	size_t refund = n ? n->guest_val_bytes : 0;
+	return cost + len > refund ? cost + len - refund : 0;
 }
 
 static void node_unlink(struct node *n)
@@ -269,6 +313,7 @@ struct store *store_new(void)
 		return NULL;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
+	s->guest_quota = STORE_GUEST_QUOTA_DEFAULT;
 	return s;
 }
 
@@ -288,7 +333,8 @@ void store_free(struct store *s)
 	free(s);
 }
 
-static int node_set_value(struct node *n, const void *val, size_t len)
+static int node_set_value(struct store *s, struct node *n, const void *val,
+			  size_t len, bool guest)
 {
 	uint8_t *copy = NULL;
 	if (len) {
@@ -300,24 +346,58 @@ static int node_set_value(struct node *n, const void *val, size_t len)
 	free(n->val);
 	n->val = copy;
 	n->len = len;
+	s->guest_bytes -= n->guest_val_bytes;
+	n->guest_val_bytes = guest ? len : 0;
+	s->guest_bytes += n->guest_val_bytes;
 	return 0;
 }
 
-int store_write(struct store *s, const char *path, const void *val, size_t len)
+static int write_as(struct store *s, const char *path, const void *val,
+		    size_t len, bool guest)
 {
 	if (!path_ok(path, false))
 		return -PVKVM_EINVAL;
 	if (len > PVKVM_STORE_VALUE_MAX)
 		return -PVKVM_E2BIG;
 	pthread_mutex_lock(&s->lock);
-	struct node *n = node_walk(s, path, true);
-	int rc = n ? node_set_value(n, val, len) : -PVKVM_ENOSPC;
+	int rc = 0;
+	if (guest && s->guest_bytes + guest_write_cost(s, path, len) > s->guest_quota)
+		rc = -PVKVM_ENOSPC; /* over quota: nothing created, nothing changed */
+	struct node *n = rc ? NULL : node_walk_as(s, path, true, guest);
+	if (!rc)
+		rc = n ? node_set_value(s, n, val, len, guest) : -PVKVM_ENOMEM;
 	struct fire_list fl = { NULL, 0 };
 	if (rc == 0)
 		fl = collect_locked(s, path, false);
 	pthread_mutex_unlock(&s->lock);
 	fire_list(s, &fl, path);
 	return rc;
+}
+
+int store_write(struct store *s, const char *path, const void *val, size_t len)
+{
+	return write_as(s, path, val, len, false);
+}
+
+int store_write_guest(struct store *s, const char *path, const void *val,
+		      size_t len)
+{
+	return write_as(s, path, val, len, true);
+}
+
+void store_set_guest_quota(struct store *s, size_t bytes)
+{
+	pthread_mutex_lock(&s->lock);
+	s->guest_quota = bytes;
+	pthread_mutex_unlock(&s->lock);
+}
+
+size_t store_guest_bytes(struct store *s)
+{
+	pthread_mutex_lock(&s->lock);
+	size_t n = s->guest_bytes;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 int store_printf(struct store *s, const char *path, const char *fmt, ...)

@@ -24,8 +24,17 @@ typedef void (*store_watch_fn)(void *arg, const char *path, uint64_t token);
 struct store *store_new(void);
 void store_free(struct store *s);
 
-/* 0, -PVKVM_EINVAL (bad path), -PVKVM_E2BIG (value too long) */
+/* The host's write: 0, -PVKVM_EINVAL (bad path), -PVKVM_E2BIG (value too
+ * long), -PVKVM_ENOMEM. Never limited by what the guest holds. */
 int store_write(struct store *s, const char *path, const void *val, size_t len);
+/* The guest's write (STORE_WRITE): as store_write, charged to the guest's
+ * quota (store.c: bytes of names, values and per-node overhead);
+ * -PVKVM_ENOSPC, with nothing changed, when it would exceed it. */
+int store_write_guest(struct store *s, const char *path, const void *val,
+		      size_t len);
+/* The guest's quota in bytes (default 1 MiB), and what it holds now. */
+void store_set_guest_quota(struct store *s, size_t bytes);
+size_t store_guest_bytes(struct store *s);
 int store_printf(struct store *s, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Full value length (copies min(len, buflen)), or -PVKVM_ENOENT */

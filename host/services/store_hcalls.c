@@ -57,7 +57,7 @@ static int copy_path(struct guest_store *gs, uint64_t gpa, uint64_t len,
 {
 	if (len > PVKVM_STORE_PATH_MAX)
 		return -PVKVM_EINVAL;
-	if (gmem_read(&gs->vm->mem, gpa, buf, (size_t)len) < 0)
+	if (gmem_guest_read(&gs->vm->mem, gpa, buf, (size_t)len) < 0)
 		return -PVKVM_EFAULT;
 	buf[len] = '\0';
 	if (memchr(buf, '\0', (size_t)len))
@@ -65,19 +65,23 @@ static int copy_path(struct guest_store *gs, uint64_t gpa, uint64_t len,
 	return 0;
 }
 
-/* "backend/" (PV backends) and "platform/" (the VMM's description of the
- * emulated hardware) are the host's word: a guest may read them only. */
-static bool under(const char *path, const char *prefix)
+/*
+ * Where a guest may write and remove: below "device/" (its frontends'
+ * directories) and "data/" (its own keys), never the two directories
+ * themselves. Everything else is the host's word, read-only to the guest:
+ * "backend/" (PV backends), "platform/" (the VMM's description of the
+ * emulated hardware), and any other top-level key the host may add later,
+ * so a guest cannot squat a name before the host defines it.
+ */
+static bool strictly_under(const char *path, const char *dir)
 {
-	size_t n = strlen(prefix);
-	return strncmp(path, prefix, n) == 0 &&
-	       (path[n] == '\0' || path[n] == '/');
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1];
 }
 
 static bool host_only(const char *path)
 {
-	return path[0] == '\0' || under(path, "backend") ||
-	       under(path, "platform");
+	return !strictly_under(path, "device") && !strictly_under(path, "data");
 }
 
 /* ---- read, write, list, remove ---------------------------------------------- */
@@ -90,12 +94,18 @@ static int64_t hc_read(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
 	int rc = copy_path(gs, a[0], a[1], path);
 	if (rc)
 		return rc;
+	/* Checked before the store is asked: a bad buffer changes nothing and
+	 * costs the VMM nothing. The copy is bounded by buf_len, whatever the
+	 * value's length. */
+	uint64_t room = a[3] < PVKVM_STORE_VALUE_MAX ? a[3] : PVKVM_STORE_VALUE_MAX;
+	if (!gmem_guest_ok(&gs->vm->mem, a[2], a[3], GMEM_WRITE))
+		return -PVKVM_EFAULT;
 	uint8_t val[PVKVM_STORE_VALUE_MAX];
-	ssize_t len = store_read(gs->vm->store, path, val, sizeof(val));
+	ssize_t len = store_read(gs->vm->store, path, val, (size_t)room);
 	if (len < 0)
 		return len;
-	size_t copy = (uint64_t)len < a[3] ? (size_t)len : (size_t)a[3];
-	if (gmem_write(&gs->vm->mem, a[2], val, copy) < 0)
+	size_t copy = (uint64_t)len < room ? (size_t)len : (size_t)room;
+	if (gmem_guest_write(&gs->vm->mem, a[2], val, copy) < 0)
 		return -PVKVM_EFAULT;
 	return len;
 }
@@ -113,11 +123,22 @@ static int64_t hc_write(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS]
 	if (a[3] > PVKVM_STORE_VALUE_MAX)
 		return -PVKVM_E2BIG;
 	uint8_t val[PVKVM_STORE_VALUE_MAX];
-	if (gmem_read(&gs->vm->mem, a[2], val, (size_t)a[3]) < 0)
+	if (gmem_guest_read(&gs->vm->mem, a[2], val, (size_t)a[3]) < 0)
 		return -PVKVM_EFAULT;
-	return store_write(gs->vm->store, path, val, (size_t)a[3]);
+	return store_write_guest(gs->vm->store, path, val, (size_t)a[3]);
 }
 
+/* A listing is at most this long: the guest's buffer bounds the copy, this
+ * bounds the VMM's allocation whatever the guest's buf_len says. */
+#define LIST_MAX (64u * 1024u)
+
+/*
+ * One store_list call into a zeroed buffer of min(buf_len, LIST_MAX) bytes,
+ * and only the bytes that call produced are copied out. (Sizing with one
+ * call and filling with a second let a concurrent remove shrink the listing
+ * in between, and the unfilled tail of an unzeroed buffer went to the guest:
+ * VMM heap, the XSA-216 class.)
+ */
 static int64_t hc_list(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
 {
 	(void)v;
@@ -126,17 +147,20 @@ static int64_t hc_list(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
 	int rc = copy_path(gs, a[0], a[1], path);
 	if (rc)
 		return rc;
-	ssize_t total = store_list(gs->vm->store, path, NULL, 0);
-	if (total <= 0)
-		return total;
-	/* Never allocate more than the listing, whatever buf_len says. */
-	size_t want = (uint64_t)total < a[3] ? (size_t)total : (size_t)a[3];
-	char *buf = malloc(want ? want : 1);
+	if (!gmem_guest_ok(&gs->vm->mem, a[2], a[3], GMEM_WRITE))
+		return -PVKVM_EFAULT;
+	size_t room = a[3] < LIST_MAX ? (size_t)a[3] : LIST_MAX;
+	char *buf = calloc(1, room ? room : 1);
 	if (!buf)
 		return -PVKVM_ENOMEM;
-	total = store_list(gs->vm->store, path, buf, want);
-	if (total >= 0 && gmem_write(&gs->vm->mem, a[2], buf, want) < 0)
-		total = -PVKVM_EFAULT;
+	ssize_t total = store_list(gs->vm->store, path, buf, room);
+	if (total > (ssize_t)room && a[3] > room)
+		total = -PVKVM_E2BIG; /* the guest's buffer would hold it, ours not */
+	if (total >= 0) {
+		size_t produced = (size_t)total < room ? (size_t)total : room;
+		if (gmem_guest_write(&gs->vm->mem, a[2], buf, produced) < 0)
+			total = -PVKVM_EFAULT;
+	}
 	free(buf);
 	return total;
 }
@@ -264,7 +288,9 @@ static int64_t hc_watch_event(struct vcpu *v, void *ctx,
 {
 	(void)v;
 	struct guest_store *gs = ctx;
-	if (!gmem_range_ok(&gs->vm->mem, a[0], sizeof(struct pvkvm_watch_event)))
+	/* Checked first: an event is dequeued only when it can be delivered. */
+	if (!gmem_guest_ok(&gs->vm->mem, a[0], sizeof(struct pvkvm_watch_event),
+			   GMEM_WRITE))
 		return -PVKVM_EFAULT;
 	struct pvkvm_watch_event e;
 	pthread_mutex_lock(&gs->queue_lock);
@@ -277,7 +303,8 @@ static int64_t hc_watch_event(struct vcpu *v, void *ctx,
 	pthread_mutex_unlock(&gs->queue_lock);
 	if (!have)
 		return 0;
-	gmem_write(&gs->vm->mem, a[0], &e, sizeof(e));
+	if (gmem_guest_write(&gs->vm->mem, a[0], &e, sizeof(e)) < 0)
+		return -PVKVM_EFAULT; /* not reached: checked above, fixed at set-up */
 	return 1;
 }
 

@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+#include <urcu.h>
 
 #include "host/services/evtchn.h"
 #include "host/services/grant.h"
@@ -166,6 +167,9 @@ static void *io_thread(void *arg)
 		{ .fd = tp->port_efd, .events = POLLIN },
 		{ .fd = tp->stop_efd, .events = POLLIN },
 	};
+	/* Commands map grants, which read the table descriptor under RCU: a
+	 * GNTTAB_SETUP's grace period must wait for this thread. */
+	rcu_register_thread();
 	/* A command may already wait: the guest could send before we ran. */
 	serve_page(tp);
 	for (;;) {
@@ -183,6 +187,7 @@ static void *io_thread(void *arg)
 		}
 		fire_due_virq(tp);
 	}
+	rcu_unregister_thread();
 	return NULL;
 }
 

@@ -50,7 +50,7 @@ int cpuid_merge_pvkvm(struct kvm_cpuid2 *c, uint32_t max, uint32_t features)
 	return 0;
 }
 
-int cpuid_setup_vcpu(int kvm_fd, int vcpu_fd, uint32_t features)
+int cpuid_setup_vcpu(int kvm_fd, int vcpu_fd, uint32_t features, bool hide)
 {
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + CPUID_MAX_ENTRIES *
 						       sizeof(c->entries[0]));
@@ -60,7 +60,10 @@ int cpuid_setup_vcpu(int kvm_fd, int vcpu_fd, uint32_t features)
 	int r = 0;
 	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0)
 		r = -errno;
-	if (r == 0)
+	/* Withheld, the hypervisor range stays what KVM itself reports
+	 * (KVMKVMKVM): what a CPL3 guest reads where CPUID at CPL3 is
+	 * answered by an outer KVM. */
+	if (r == 0 && !hide)
 		r = cpuid_merge_pvkvm(c, CPUID_MAX_ENTRIES, features);
 	if (r == 0 && ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0)
 		r = -errno;

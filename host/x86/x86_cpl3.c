@@ -18,6 +18,7 @@
 #define PTE_RW (1ull << 1)
 #define PTE_US (1ull << 2)
 #define PTE_PS (1ull << 7)
+#define PTE_XD (1ull << 63)
 
 /* Code and data segment types (S = 1), accessed bit set as VT-x requires. */
 #define SEG_TYPE_CODE_XR_A 0xbu
@@ -40,6 +41,7 @@
 #define CR4_OSXMMEXCPT (1ull << 10)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
 
 void cpl3_io_allow_range(struct cpl3_io_allow *a, uint16_t base,
 			 uint32_t count)
@@ -55,20 +57,78 @@ bool cpl3_io_allowed(const struct cpl3_io_allow *a, uint16_t port)
 
 /* --- page tables --------------------------------------------------------- */
 
-static uint64_t low_pte(uint64_t gpa)
+/*
+ * The guest's rights on each page come from guest_mem's access map (the same
+ * map every hypercall buffer and grant is checked against): below
+ * PVKVM_GUEST_LOAD_MIN cpl3_build_tables() sets it, above it the loader does
+ * from the ELF's segment flags. The leaves here only translate it.
+ */
+
+/* NX: the host CPU has it (CPUID 0x80000001 EDX bit 20), so KVM offers it
+ * to the guest, and EFER.NXE may be set. Without it PTE bit 63 is reserved:
+ * data stays executable and docs/abi.md says so. */
+bool cpl3_nx_supported(void)
+{
+	unsigned int a, b, c, d;
+	if (!__get_cpuid(0x80000001u, &a, &b, &c, &d))
+		return false;
+	return d & (1u << 20);
+}
+
+static uint64_t leaf_bits(unsigned int acc, bool nx)
+{
+	if (acc == GMEM_NONE)
+		return PTE_P | PTE_RW; /* the VMM's own: supervisor-only */
+	uint64_t e = PTE_P | PTE_US;
+	if (acc & GMEM_WRITE)
+		e |= PTE_RW;
+	if (nx && !(acc & GMEM_EXEC))
+		e |= PTE_XD;
+	return e;
+}
+
+static uint64_t low_pte(const struct guest_mem *mem, uint64_t gpa, bool nx)
 {
 	if (gpa == 0)
 		return 0; /* unmapped: a NULL dereference faults */
-	if (gpa >= PVKVM_GUEST_LOAD_MIN)
-		return gpa | PTE_P | PTE_RW | PTE_US;
-	if (gpa == PVKVM_GPA_START_INFO)
-		return gpa | PTE_P | PTE_US; /* the guest reads, never writes */
-	if (gpa == PVKVM_GPA_SHARED_INFO)
-		return gpa | PTE_P | PTE_RW | PTE_US;
-	return gpa | PTE_P | PTE_RW; /* the VMM's own: supervisor-only */
+	return gpa | leaf_bits(gmem_page_access(mem, gpa), nx);
 }
 
-static int build_page_tables(struct guest_mem *mem)
+/* The rights of every page in the 2 MiB at gpa if they agree, or -1. */
+static int uniform_access(const struct guest_mem *mem, uint64_t gpa)
+{
+	unsigned int acc = gmem_page_access(mem, gpa);
+	for (uint64_t off = PVKVM_PAGE_SIZE; off < CPL3_MEM_ALIGN; off += PVKVM_PAGE_SIZE)
+		if (gmem_page_access(mem, gpa + off) != acc)
+			return -1;
+	return (int)acc;
+}
+
+/* The PDE for the 2 MiB at gpa: one large page when its pages agree, else
+ * a 4 KiB table from the pool. -ENOSPC when the pool is used up. */
+static int region_pde(struct guest_mem *mem, uint64_t gpa, bool nx,
+		      unsigned int *pool_used, uint64_t *pde)
+{
+	int acc = uniform_access(mem, gpa);
+	if (acc >= 0) {
+		*pde = gpa | leaf_bits((unsigned int)acc, nx) | PTE_PS;
+		return 0;
+	}
+	if (*pool_used == CPL3_PT_POOL_PAGES)
+		return -ENOSPC;
+	uint64_t pt_gpa = CPL3_GPA_PT_POOL + (uint64_t)(*pool_used)++ * PVKVM_PAGE_SIZE;
+	uint64_t *pt = gmem_ptr(mem, pt_gpa, PVKVM_PAGE_SIZE);
+	if (!pt)
+		return -EINVAL;
+	for (uint64_t i = 0; i < 512; i++) {
+		uint64_t page = gpa + i * PVKVM_PAGE_SIZE;
+		pt[i] = page | leaf_bits(gmem_page_access(mem, page), nx);
+	}
+	*pde = pt_gpa | PTE_P | PTE_RW | PTE_US;
+	return 0;
+}
+
+int cpl3_build_page_tables(struct guest_mem *mem)
 {
 	uint64_t nr_2m = mem->size / CPL3_MEM_ALIGN;
 	uint64_t nr_pds = (nr_2m + 511) / 512;
@@ -76,8 +136,9 @@ static int build_page_tables(struct guest_mem *mem)
 	uint64_t *pdpt = gmem_ptr(mem, CPL3_GPA_PDPT, PVKVM_PAGE_SIZE);
 	uint64_t *pt = gmem_ptr(mem, CPL3_GPA_PT_LOW, PVKVM_PAGE_SIZE);
 	uint64_t *pds = gmem_ptr(mem, CPL3_GPA_PD, nr_pds * PVKVM_PAGE_SIZE);
-	if (!pml4 || !pdpt || !pt || !pds)
+	if (!pml4 || !pdpt || !pt || !pds || nr_pds > CPL3_MAX_PDS)
 		return -EINVAL;
+	bool nx = cpl3_nx_supported();
 	/* Upper levels allow everything; the leaf decides (rights are ANDed). */
 	const uint64_t dir = PTE_P | PTE_RW | PTE_US;
 	memset(pml4, 0, PVKVM_PAGE_SIZE);
@@ -87,11 +148,27 @@ static int build_page_tables(struct guest_mem *mem)
 	for (uint64_t i = 0; i < nr_pds; i++)
 		pdpt[i] = (CPL3_GPA_PD + i * PVKVM_PAGE_SIZE) | dir;
 	for (uint64_t i = 0; i < 512; i++)
-		pt[i] = low_pte(i * PVKVM_PAGE_SIZE);
+		pt[i] = low_pte(mem, i * PVKVM_PAGE_SIZE, nx);
 	pds[0] = CPL3_GPA_PT_LOW | dir;
-	for (uint64_t i = 1; i < nr_2m; i++)
-		pds[i] = (i * CPL3_MEM_ALIGN) | PTE_P | PTE_RW | PTE_US | PTE_PS;
+	unsigned int pool_used = 0;
+	for (uint64_t i = 1; i < nr_2m; i++) {
+		int r = region_pde(mem, i * CPL3_MEM_ALIGN, nx, &pool_used, &pds[i]);
+		if (r)
+			return r;
+	}
 	return 0;
+}
+
+/* The guest's rights below PVKVM_GUEST_LOAD_MIN: none, except the two
+ * pages it shares with the VMM. */
+static int set_low_access(struct guest_mem *mem)
+{
+	int r = gmem_set_access(mem, 0, PVKVM_GUEST_LOAD_MIN, GMEM_NONE);
+	if (!r)
+		r = gmem_set_access(mem, PVKVM_GPA_START_INFO, PVKVM_PAGE_SIZE, GMEM_READ);
+	if (!r)
+		r = gmem_set_access(mem, PVKVM_GPA_SHARED_INFO, PVKVM_PAGE_SIZE, GMEM_RW);
+	return r;
 }
 
 /* --- GDT ----------------------------------------------------------------- */
@@ -227,7 +304,9 @@ int cpl3_build_tables(struct guest_mem *mem, unsigned int nr_vcpus)
 	    mem->size > CPL3_MAX_MEM || nr_vcpus == 0 ||
 	    nr_vcpus > PVKVM_MAX_VCPUS)
 		return -EINVAL;
-	int r = build_page_tables(mem);
+	int r = set_low_access(mem);
+	if (r == 0)
+		r = cpl3_build_page_tables(mem);
 	if (r == 0)
 		r = build_gdt(mem, nr_vcpus);
 	if (r == 0)
@@ -317,7 +396,7 @@ void cpl3_fill_sregs(struct kvm_sregs *s, unsigned int cpu, bool cpl0)
 	s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 	s->cr3 = CPL3_GPA_PML4;
 	s->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-	s->efer = EFER_LME | EFER_LMA;
+	s->efer = EFER_LME | EFER_LMA | (cpl3_nx_supported() ? EFER_NXE : 0);
 	s->cr2 = 0;
 	s->cr8 = 0;
 	memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));

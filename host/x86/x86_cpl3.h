@@ -19,8 +19,13 @@
  *   0x14000  fault stubs, 16 bytes per vector
  *   0x20000  per-vCPU area, CPL3_VCPU_STRIDE each: TSS + I/O bitmap at +0,
  *            the CPL0 fault stack below +CPL3_VCPU_STRIDE (TSS.rsp0)
+ *   0xe0000  page-table pool: 4 KiB tables for the 2 MiB regions above the
+ *            first whose pages do not all have the same rights
  *
- * Everything from PVKVM_GUEST_LOAD_MIN to the top of RAM is user read-write.
+ * From PVKVM_GUEST_LOAD_MIN to the top of RAM each page is mapped with the
+ * rights guest_mem's access map gives it: user read-write-execute until a
+ * loader narrows it (elf_apply_access: r-x text, r-- rodata and the
+ * hypercall page, rw- NX data and free memory).
  */
 #ifndef PVKVM_X86_CPL3_H
 #define PVKVM_X86_CPL3_H
@@ -44,6 +49,8 @@ struct kvm_sregs;
 #define CPL3_FAULT_STUB_SIZE 16u
 #define CPL3_GPA_VCPU_AREA 0x20000u
 #define CPL3_VCPU_STRIDE 0x6000u
+#define CPL3_GPA_PT_POOL 0xe0000u
+#define CPL3_PT_POOL_PAGES 32u
 
 /* RAM the page directories can map. */
 #define CPL3_MAX_MEM ((uint64_t)CPL3_MAX_PDS << 30)
@@ -70,6 +77,11 @@ _Static_assert(sizeof(struct cpl3_tss) == 0x68, "64-bit TSS is 104 bytes");
 _Static_assert(CPL3_GPA_VCPU_AREA + PVKVM_MAX_VCPUS * CPL3_VCPU_STRIDE <=
 		       PVKVM_GUEST_LOAD_MIN,
 	       "per-vCPU areas stay below the guest's load area");
+_Static_assert(CPL3_GPA_VCPU_AREA + PVKVM_MAX_VCPUS * CPL3_VCPU_STRIDE <=
+		       CPL3_GPA_PT_POOL &&
+		       CPL3_GPA_PT_POOL + CPL3_PT_POOL_PAGES * PVKVM_PAGE_SIZE <=
+		       PVKVM_GUEST_LOAD_MIN,
+	       "the page-table pool sits between the vCPU areas and the load area");
 _Static_assert(CPL3_TSS_LIMIT + 1 <= CPL3_VCPU_STRIDE / 2,
 	       "the fault stack has room above the TSS");
 
@@ -87,9 +99,19 @@ static inline uint64_t cpl3_vcpu_area(unsigned int cpu)
 }
 
 /* Writes page tables, GDT (with nr_vcpus TSS descriptors), IDT and fault
- * stubs into guest RAM. mem->size must be a multiple of CPL3_MEM_ALIGN and
- * at most CPL3_MAX_MEM. 0 or -EINVAL. */
+ * stubs into guest RAM, and makes every page below PVKVM_GUEST_LOAD_MIN
+ * supervisor-only in mem's access map except start-info (read) and
+ * shared-info (read-write). mem->size must be a multiple of CPL3_MEM_ALIGN
+ * and at most CPL3_MAX_MEM. 0 or -EINVAL. */
 int cpl3_build_tables(struct guest_mem *mem, unsigned int nr_vcpus);
+
+/* Rebuilds the page tables from mem's access map (after a loader changed
+ * it; before any vCPU runs). 0, -EINVAL, or -ENOSPC when more than
+ * CPL3_PT_POOL_PAGES 2 MiB regions mix rights. */
+int cpl3_build_page_tables(struct guest_mem *mem);
+
+/* Whether data pages are mapped no-execute (EFER.NXE set, PTE bit 63). */
+bool cpl3_nx_supported(void);
 
 /* Writes vCPU cpu's TSS: rsp0 on its fault stack, the I/O bitmap closed
  * except for the ports in allow. 0 or -EFAULT. */

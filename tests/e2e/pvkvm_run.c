@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -18,6 +19,30 @@ void require_platform(void)
 		cr_skip_test(PVKVM " is not built");
 	if (access(PVKERN, R_OK))
 		cr_skip_test(PVKERN " is not built");
+}
+
+bool e2e_cpuid_hidden(void)
+{
+	const char *e = getenv("PVKVM_HIDE_CPUID");
+
+	return e && strcmp(e, "1") == 0;
+}
+
+bool json_file_u64(const char *path, const char *key, unsigned long long *out)
+{
+	char buf[64 * 1024], pat[128];
+	FILE *f = fopen(path, "r");
+	size_t n;
+	const char *p;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(buf, pat);
+	return p && sscanf(p + strlen(pat), " %llu", out) == 1;
 }
 
 static double now_s(void)

@@ -7,6 +7,7 @@
 #ifndef PVKVM_E2E_RUN_H
 #define PVKVM_E2E_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #ifndef PVKVM_BUILD_DIR
@@ -27,6 +28,14 @@ struct run {
 /* Skips the calling test (cr_skip_test) without a usable /dev/kvm, or when
  * pvkvm or the guest kernel is not built. */
 void require_platform(void);
+
+/* True when this run of the suite has pvkvm withhold its CPUID leaves
+ * (PVKVM_HIDE_CPUID=1, inherited by every pvkvm the tests start). */
+bool e2e_cpuid_hidden(void);
+
+/* The unsigned number after "key": in a --stats-json file; false when the
+ * file or the key is missing. */
+bool json_file_u64(const char *path, const char *key, unsigned long long *out);
 
 /* Runs argv (argv[0] a path, NULL-terminated) and collects its output; the
  * child is killed after limit_s seconds. Asserts on fork/pipe failure. */

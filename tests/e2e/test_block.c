@@ -300,6 +300,8 @@ Test(block_bench, quick_run_writes_every_mode, .timeout = 120)
 	}
 	cr_expect(count(j, "\"exits_per_req\": ") == 15, "exits_per_req for each guest run");
 	cr_expect(count(j, "\"pv_over_host\": ") == 5, "ratios for each case");
+	cr_expect(strstr(j, "\"platform\": {") && strstr(j, "\"sse_ud_without_osfxsr\": "),
+		  "blk.json does not say which platform it measured");
 	cr_expect(strstr(r->out, "IOPS ratios") != NULL, "no table printed:\n%s", r->out);
 	free(j);
 	free(r);

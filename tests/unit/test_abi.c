@@ -182,5 +182,6 @@ Test(cpl3, sregs_are_long_mode_cpl3)
 	cr_expect_eq(s.cr0 & (1u << 2), 0, "EM clear");
 	cr_expect_eq(s.cr0 & 0x80010033u, 0x80010033u, "PE MP ET NE WP PG");
 	cr_expect_eq(s.cr4, (1u << 5) | (1u << 9) | (1u << 10), "PAE OSFXSR OSXMMEXCPT");
-	cr_expect_eq(s.efer, 0x500, "LME LMA");
+	cr_expect_eq(s.efer, 0x500 | (cpl3_nx_supported() ? 0x800 : 0),
+		     "LME LMA, and NXE where the CPU has NX");
 }

@@ -30,6 +30,8 @@ static void setup_rw(bool ro)
 	close(fd);
 	cr_assert_eq(blk_image_open(&img, path, ro, false), 0);
 	cr_assert_eq(gmem_create(&mem, 4u << 20), 0);
+	/* the CPL3 layout: the VMM's pages below 1 MiB (x86_cpl3.c) */
+	cr_assert_eq(gmem_set_access(&mem, 0, PVKVM_GUEST_LOAD_MIN, GMEM_NONE), 0);
 	blk_sync_init(&bs, &img);
 }
 

@@ -43,12 +43,27 @@ static int f_ungrant(void *ctx, uint32_t ref)
 
 static void f_notify(void *ctx) { ((struct fake *)ctx)->notifies++; }
 
+/* The core keeps its memory for good (a guest never frees it); the fake
+ * keeps the list, so a test that sets a second core up frees the first's. */
+#define FAKE_ALLOCS 1024
+static void *allocs[FAKE_ALLOCS];
+static unsigned int nr_allocs;
+
 static void *f_alloc(void *ctx, size_t n)
 {
 	(void)ctx;
+	cr_assert(nr_allocs < FAKE_ALLOCS, "more allocations than the fake keeps");
 	void *p = aligned_alloc(4096, n * 4096);
+	cr_assert(p);
 	memset(p, 0, n * 4096);
-	return p; /* leaked: the core keeps its memory for good */
+	allocs[nr_allocs++] = p;
+	return p;
+}
+
+static void free_allocs(void)
+{
+	while (nr_allocs)
+		free(allocs[--nr_allocs]);
 }
 
 static uint64_t f_frame(void *ctx, const void *va)
@@ -63,6 +78,7 @@ static struct blkif_back B;
 
 static void setup(uint32_t pages, uint32_t indirect, uint32_t inflight)
 {
+	free_allocs(); /* the previous core, if any, is done with */
 	memset(&F, 0, sizeof(F));
 	F.next = 1;
 	struct blkfront_ops ops = { f_grant, f_ungrant, f_notify, f_alloc, f_frame, &F };
@@ -70,6 +86,8 @@ static void setup(uint32_t pages, uint32_t indirect, uint32_t inflight)
 	cr_assert_eq(blkfront_core_init(&C, &ops, &lim), 0);
 	cr_assert_eq(blkif_back_init(&B, C.sring, pages * 4096), 0);
 }
+
+TestSuite(blkfront_core, .fini = free_allocs);
 
 struct done_log { uint64_t cookie[256]; int status[256]; int n; };
 

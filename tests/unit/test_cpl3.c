@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "host/platform/cpuid_probe.h"
 #include "tests/unit/tiny_guest.h"
 
 #define CHECK(cond, ...)                                 \
@@ -47,27 +48,94 @@ static bool hypercall_round_trip(char *why, size_t len)
 	return true;
 }
 
+/* CPUID 0x40000000 and the start-info magic, as the guest sees them:
+ * TG_RECORD(ebx, ecx, edx, eax, magic). */
+static const uint8_t cpuid_code[] = {
+	0x49, 0x89, 0xf8,             /* mov %rdi, %r8 (start-info) */
+	0xb8, 0, 0, 0, 0x40,          /* mov $0x40000000, %eax */
+	0x0f, 0xa2,                   /* cpuid */
+	0x48, 0x89, 0xdf,             /* mov %rbx, %rdi */
+	0x48, 0x89, 0xce,             /* mov %rcx, %rsi */
+	0x49, 0x89, 0xc2,             /* mov %rax, %r10 */
+	0x4d, 0x8b, 0x00,             /* mov (%r8), %r8: the magic */
+	TG_CALL(TG_RECORD),
+	0x31, 0xc0, TG_SHUTDOWN_WITH_RAX};
+
+static bool shows_pvkvm(const struct tg *g)
+{
+	return g->args[0] == PVKVM_CPUID_SIG_EBX && g->args[1] == PVKVM_CPUID_SIG_ECX &&
+	       g->args[2] == PVKVM_CPUID_SIG_EDX && g->args[3] == PVKVM_CPUID_MAX;
+}
+
+static bool run_cpuid_guest(struct tg *g, bool cpl0, bool hide, char *why, size_t len)
+{
+	struct vm_config cfg = {.cpl0 = cpl0, .hide_cpuid = hide};
+	if (!tg_run_cfg(g, &cfg, cpuid_code, sizeof(cpuid_code), true, 60, why, len))
+		return false;
+	if (g->status != 0 || g->calls != 1 || g->args[4] != PVKVM_START_INFO_MAGIC) {
+		snprintf(why, len, "exit %d, %d records, magic 0x%llx (%s)", g->status, g->calls,
+			 (unsigned long long)g->args[4], g->vm->stop_msg);
+		tg_free(g);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * At CPL3 the guest sees pvkvm's leaves exactly where the VMM's probe says
+ * CPUID at CPL3 reaches this KVM (Intel hosts, real hardware); elsewhere
+ * (AMD hosts of the nested kind) the flags must say it does not, and the
+ * guest must indeed read another hypervisor's leaves.
+ */
 static bool cpuid_and_start_info(char *why, size_t len)
 {
-	static const uint8_t code[] = {
-		0x49, 0x89, 0xf8,             /* mov %rdi, %r8 (start-info) */
-		0xb8, 0, 0, 0, 0x40,          /* mov $0x40000000, %eax */
-		0x0f, 0xa2,                   /* cpuid */
-		0x48, 0x89, 0xdf,             /* mov %rbx, %rdi */
-		0x48, 0x89, 0xce,             /* mov %rcx, %rsi */
-		0x49, 0x89, 0xc2,             /* mov %rax, %r10 */
-		0x4d, 0x8b, 0x00,             /* mov (%r8), %r8: the magic */
-		TG_CALL(TG_RECORD),
-		0x31, 0xc0, TG_SHUTDOWN_WITH_RAX};
 	struct tg g;
-	if (!run(&g, code, sizeof(code), 30, why, len))
+	if (!run_cpuid_guest(&g, false, false, why, len))
 		return false;
-	CHECK(g.status == 0, "exit %d (%s)", g.status, g.vm->stop_msg);
-	CHECK(g.args[0] == PVKVM_CPUID_SIG_EBX && g.args[1] == PVKVM_CPUID_SIG_ECX &&
-	      g.args[2] == PVKVM_CPUID_SIG_EDX, "CPUID signature wrong");
-	CHECK(g.args[3] == PVKVM_CPUID_MAX, "max leaf 0x%llx", (unsigned long long)g.args[3]);
-	CHECK(g.args[4] == PVKVM_START_INFO_MAGIC, "start-info magic 0x%llx", (unsigned long long)g.args[4]);
+	const struct cpuid_probe *p = cpuid_probe_cpl3(g.vm->kvm_fd);
+	uint32_t flags = g.vm->start_info->flags;
+	uint32_t cpuid_flags = PVKVM_SIF_CPUID_CPL3 | PVKVM_SIF_CPUID_CPL3_EXITS;
+	CHECK(p->reach != CPUID_REACH_UNKNOWN, "the probe could not run: %s", p->why);
+	CHECK(!(flags & PVKVM_SIF_CPUID_HIDDEN), "flags 0x%x: hidden without --hide-cpuid", flags);
+	if (p->reach == CPUID_REACH_THIS_KVM) {
+		CHECK((flags & cpuid_flags) == cpuid_flags, "probe: reachable; flags 0x%x", flags);
+		CHECK(shows_pvkvm(&g), "probe: reachable, yet the guest read %08llx %08llx %08llx max 0x%llx",
+		      (unsigned long long)g.args[0], (unsigned long long)g.args[1],
+		      (unsigned long long)g.args[2], (unsigned long long)g.args[3]);
+	} else {
+		CHECK(!(flags & cpuid_flags), "probe: not reachable; flags 0x%x", flags);
+		CHECK(!shows_pvkvm(&g), "probe: not reachable, yet the guest read pvkvm's leaves");
+	}
 	tg_free(&g);
+	return true;
+}
+
+/* CPUID at CPL0 always reaches this KVM: the discovery path of CPL0 guests. */
+static bool cpuid_at_cpl0_shows_pvkvm(char *why, size_t len)
+{
+	struct tg g;
+	if (!run_cpuid_guest(&g, true, false, why, len))
+		return false;
+	CHECK(shows_pvkvm(&g), "CPL0 guest read %08llx %08llx %08llx max 0x%llx",
+	      (unsigned long long)g.args[0], (unsigned long long)g.args[1],
+	      (unsigned long long)g.args[2], (unsigned long long)g.args[3]);
+	tg_free(&g);
+	return true;
+}
+
+/* --hide-cpuid: no pvkvm leaves at either level, and the flags say so. */
+static bool hidden_cpuid_is_withheld(char *why, size_t len)
+{
+	for (int cpl0 = 0; cpl0 <= 1; cpl0++) {
+		struct tg g;
+		if (!run_cpuid_guest(&g, cpl0, true, why, len))
+			return false;
+		uint32_t flags = g.vm->start_info->flags;
+		CHECK(!shows_pvkvm(&g), "CPL%d guest read pvkvm's leaves with hide_cpuid", cpl0 ? 0 : 3);
+		CHECK((flags & PVKVM_SIF_CPUID_HIDDEN) && !(flags & PVKVM_SIF_CPUID_CPL3),
+		      "flags 0x%x with hide_cpuid", flags);
+		tg_free(&g);
+	}
 	return true;
 }
 
@@ -137,6 +205,8 @@ static bool timeout_stops_a_spinning_guest(char *why, size_t len)
 TestSuite(cpl3, .timeout = 60);
 Test(cpl3, hypercall_round_trip) { tg_check(hypercall_round_trip); }
 Test(cpl3, cpuid_and_start_info) { tg_check(cpuid_and_start_info); }
+Test(cpl3, cpuid_at_cpl0_shows_pvkvm) { tg_check(cpuid_at_cpl0_shows_pvkvm); }
+Test(cpl3, hidden_cpuid_is_withheld) { tg_check(hidden_cpuid_is_withheld); }
 Test(cpl3, out_to_closed_port_is_gp) { tg_check(out_to_closed_port_is_gp); }
 Test(cpl3, divide_by_zero_is_de) { tg_check(divide_by_zero_is_de); }
 Test(cpl3, vmm_pages_are_supervisor_only) { tg_check(vmm_pages_are_supervisor_only); }

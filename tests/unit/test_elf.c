@@ -16,7 +16,7 @@
 #define HC_PAGE (TEXT_GPA + 0x1000)
 #define RAM (4ull << 20)
 
-static const struct elf_limits lim = {PVKVM_GUEST_LOAD_MIN, RAM - 0x10000};
+static const struct elf_limits lim = {PVKVM_GUEST_LOAD_MIN, RAM - 0x10000, RAM};
 
 struct img {
 	uint8_t buf[0x4000];
@@ -164,7 +164,8 @@ Test(elf, segments_outside_ram_or_below_load_min)
 	build(&m);
 	m.ph[0].p_paddr = m.ph[0].p_vaddr = 0x10000;
 	m.eh->e_entry = 0x10010;
-	expect_refused(&m, "load area");
+	expect_refused(&m, "starts below 0x100000");
+	expect_refused(&m, "4 MiB of RAM"); /* the guest's RAM, not the VMM's limit */
 	build(&m);
 	m.ph[0].p_paddr = m.ph[0].p_vaddr = RAM - 0x2000;
 	expect_refused(&m, "load area");
@@ -246,4 +247,61 @@ Test(elf, no_load_segment)
 	m.ph[0].p_type = PT_NULL;
 	m.ph[1].p_type = PT_NULL;
 	expect_refused(&m, "no PT_LOAD");
+}
+
+/* Both PVKVM notes are required (docs/abi.md section 6). */
+Test(elf, missing_notes_are_refused)
+{
+	struct img m;
+	uint64_t page = HC_PAGE;
+	uint32_t abi = PVKVM_ABI_VERSION;
+	build(&m);
+	m.ph[1].p_filesz = put_note(m.buf + 0x2000, PVKVM_ELFNOTE_ABI_VERSION, &abi, 4);
+	expect_refused(&m, "no PVKVM hypercall-page note");
+	build(&m);
+	m.ph[1].p_filesz = put_note(m.buf + 0x2000, PVKVM_ELFNOTE_HYPERCALL_PAGE, &page, 8);
+	expect_refused(&m, "no PVKVM ABI-version note");
+	build(&m);
+	m.ph[1].p_type = PT_NULL;
+	expect_refused(&m, "no PVKVM hypercall-page note");
+}
+
+/* The note's name: namesz 6 ("PVKVM" and its NUL), padded to 8. A name
+ * without the NUL (namesz 5) is someone else's note, so the image then
+ * lacks ours. */
+Test(elf, note_namesz_counts_the_nul)
+{
+	struct img m;
+	build(&m);
+	((Elf64_Nhdr *)(m.buf + 0x2000))->n_namesz = 5;
+	expect_refused(&m, "no PVKVM hypercall-page note");
+}
+
+/* The access map the page tables and every hypercall check are built from. */
+Test(elf, segment_permissions_reach_the_access_map)
+{
+	struct img m;
+	struct elf_image im;
+	build(&m);
+	/* text r-x [TEXT_GPA, +0x1000) with the hypercall page in a second
+	 * segment marked rw- (the page must come out r-x all the same), and
+	 * data rw- past it */
+	m.ph[0].p_flags = PF_R | PF_X;
+	m.ph[0].p_memsz = m.ph[0].p_filesz = 0x1000;
+	m.ph[2] = (Elf64_Phdr){.p_type = PT_LOAD, .p_flags = PF_R | PF_W,
+			       .p_offset = 0x1000, .p_vaddr = HC_PAGE, .p_paddr = HC_PAGE,
+			       .p_filesz = 0, .p_memsz = 0x2000, .p_align = 0x1000};
+	cr_assert_eq(parse(&m, &im), 0, "%s", err);
+	struct guest_mem mem;
+	cr_assert_eq(gmem_create(&mem, RAM), 0);
+	cr_assert_eq(elf_load(&im, m.buf, m.len, &mem), 0);
+	cr_assert_eq(elf_apply_access(&im, &mem, PVKVM_GUEST_LOAD_MIN), 0);
+	cr_expect_eq(gmem_page_access(&mem, TEXT_GPA), GMEM_RX, "text");
+	cr_expect_eq(gmem_page_access(&mem, HC_PAGE), GMEM_RX, "the hypercall page");
+	cr_expect_eq(gmem_page_access(&mem, HC_PAGE + 0x1000), GMEM_RW, "data, no exec");
+	cr_expect_eq(gmem_page_access(&mem, PVKVM_GUEST_LOAD_MIN), GMEM_RW, "free memory, no exec");
+	cr_expect_eq(gmem_page_access(&mem, RAM - 0x1000), GMEM_RW, "the stack, no exec");
+	cr_expect_eq(gmem_page_access(&mem, 0), GMEM_RWX, "below `from`: untouched");
+	gmem_destroy(&mem);
+	elf_image_free(&im);
 }

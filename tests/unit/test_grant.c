@@ -2,6 +2,10 @@
 /* The grant table against a hostile or careless guest. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <urcu.h>
@@ -22,6 +26,9 @@ static struct pvkvm_grant_entry *table; /* the guest's view */
 static void setup(void)
 {
 	cr_assert_eq(gmem_create(&mem, MEM_SIZE), 0);
+	/* the CPL3 layout: the VMM's pages below 1 MiB (x86_cpl3.c) */
+	cr_assert_eq(gmem_set_access(&mem, 0, PVKVM_GUEST_LOAD_MIN, GMEM_NONE), 0);
+	rcu_register_thread(); /* grant_map reads under RCU, and checks it */
 	gt = grant_table_new(&mem);
 	cr_assert(gt);
 	table = gmem_ptr(&mem, TABLE_GPA, NR * sizeof(*table));
@@ -32,6 +39,7 @@ static void teardown(void)
 {
 	grant_table_free(gt);
 	gmem_destroy(&mem);
+	rcu_unregister_thread();
 }
 
 TestSuite(grant, .init = setup, .fini = teardown);
@@ -149,7 +157,9 @@ Test(grant, frame_outside_ram_or_protected)
 	/* the VMM's page tables live below PVKVM_GUEST_LOAD_MIN */
 	guest_grant(7, 0x1000, 0);
 	cr_assert_eq(grant_map(gt, 7, GRANT_WRITE, &m), -PVKVM_EFAULT);
-	grant_table_protect_below(gt, 0);
+	cr_assert_eq(table[7].flags, PVKVM_GTF_PERMIT, "in-use bit left set");
+	/* a page the guest owns (a CPL0 guest's low memory) can be granted */
+	cr_assert_eq(gmem_set_access(&mem, 0x1000, PVKVM_PAGE_SIZE, GMEM_RW), 0);
 	cr_assert_eq(grant_map(gt, 7, GRANT_WRITE, &m), 0);
 	grant_unmap(&m);
 }
@@ -214,7 +224,6 @@ static void *mapper(void *arg)
 
 Test(grant, resetup_races_maps)
 {
-	rcu_register_thread();
 	guest_grant(1, PAGE(0), 0);
 	struct pvkvm_grant_entry *t2 =
 		gmem_ptr(&mem, TABLE_GPA + PVKVM_PAGE_SIZE, 2 * sizeof(*t2));
@@ -229,5 +238,65 @@ Test(grant, resetup_races_maps)
 	pthread_join(th, NULL);
 	cr_assert_eq(table[1].flags, PVKVM_GTF_PERMIT);
 	cr_assert_eq(t2[1].flags, PVKVM_GTF_PERMIT);
-	rcu_unregister_thread();
+}
+
+/* The grantee is the VMM's backends (domid 0): any other domid is refused,
+ * and the entry is left as the guest wrote it. */
+Test(grant, entry_for_another_grantee_is_refused)
+{
+	struct grant_map m;
+	guest_grant(2, PAGE(2), 0);
+	table[2].domid = 7;
+	cr_assert_eq(grant_map(gt, 2, GRANT_READ, &m), -PVKVM_EPERM);
+	cr_assert_eq(table[2].flags, PVKVM_GTF_PERMIT, "in-use bit left set");
+	uint8_t b[8];
+	cr_assert_eq(grant_copy_from(gt, 2, 0, b, 8), -PVKVM_EPERM);
+	table[2].domid = PVKVM_GRANT_DOMID_HOST;
+	cr_assert_eq(grant_map(gt, 2, GRANT_READ, &m), 0);
+	grant_unmap(&m);
+}
+
+/* A grant the guest cannot write itself (its r-x text) is never written
+ * through a grant, though it may be read. */
+Test(grant, frame_the_guest_may_only_read)
+{
+	struct grant_map m;
+	cr_assert_eq(gmem_set_access(&mem, PAGE(3), PVKVM_PAGE_SIZE, GMEM_RX), 0);
+	guest_grant(3, PAGE(3), 0);
+	cr_assert_eq(grant_map(gt, 3, GRANT_WRITE, &m), -PVKVM_EFAULT);
+	cr_assert_eq(grant_map(gt, 3, GRANT_READ, &m), 0);
+	grant_unmap(&m);
+	/* and the table must be memory the guest may write */
+	cr_assert_eq(grant_table_setup(gt, PAGE(3), NR), -PVKVM_EFAULT);
+}
+
+/* Issue 8, hole 3: a thread that maps grants without being an RCU reader
+ * is not waited for by a re-setup's grace period. It must not get that far. */
+static void *unregistered_mapper(void *arg)
+{
+	(void)arg;
+	struct grant_map m;
+	grant_map(gt, 1, GRANT_READ, &m);
+	return NULL;
+}
+
+/* Runs in a child of its own (every runner, the TSan shim included, then
+ * sees the same thing): the child must die of SIGABRT at its first map. */
+Test(grant, a_thread_that_is_not_an_rcu_reader_is_caught)
+{
+	guest_grant(1, PAGE(0), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		pthread_t th;
+		pthread_create(&th, NULL, unregistered_mapper, NULL);
+		pthread_join(th, NULL);
+		_exit(0); /* reached only if the map was let through */
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+		  "an unregistered reader mapped a grant (status 0x%x)", status);
+	cr_assert_eq(table[1].flags, PVKVM_GTF_PERMIT, "nothing was taken");
 }

@@ -331,3 +331,28 @@ Test(ne2000, frames_from_the_port_arrive_through_the_rx_thread)
 	cr_expect_eq(memcmp(got, f, sizeof(f)), 0);
 	ne2000_stop_rx(ne);
 }
+
+/* A driver gone wrong (or hostile): random accesses to every port with
+ * every width, strings included, interleaved with frames arriving. The
+ * model must stay inside its memory (ASan/UBSan builds check) and keep
+ * answering. The sequence is fixed (seeded) so a failure reproduces. */
+Test(ne2000, random_accesses_never_leave_the_device)
+{
+	uint32_t x = 12345;
+	uint8_t buf[256], f[1514];
+	make_frame(f, MAC, sizeof(f), 1);
+	for (int i = 0; i < 200000; i++) {
+		x = x * 1103515245u + 12345u;
+		unsigned int off = (x >> 8) % PVKVM_NE2000_IO_SIZE;
+		uint32_t len = 1u << ((x >> 16) % 3);
+		uint32_t count = (x >> 20) % 4 == 0 ? 1 + (x >> 24) % 64 : 1;
+		bool wr = (x >> 30) & 1;
+		for (unsigned int k = 0; k < sizeof(buf); k++)
+			buf[k] = (uint8_t)(x >> (k % 24));
+		ne2000_pio(ne, (uint16_t)(BASE + off), wr, buf, len, count);
+		if (i % 97 == 0)
+			ne2000_receive(ne, f, 14 + (x >> 4) % 1500);
+	}
+	(void)inb(NE_RESET);
+	cr_expect(inb(NE_P0_ISR) & NE_ISR_RST, "still answering after it all");
+}

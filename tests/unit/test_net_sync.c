@@ -25,6 +25,9 @@ static void setup(void)
 	char name[64], err[256];
 	snprintf(name, sizeof(name), "synctest-%d", (int)getpid());
 	cr_assert_eq(gmem_create(&mem, 4u << 20), 0);
+	/* as the CPL3 layout has it: the VMM's pages, and a read-only page */
+	cr_assert_eq(gmem_set_access(&mem, 0, PVKVM_GUEST_LOAD_MIN, GMEM_NONE), 0);
+	cr_assert_eq(gmem_set_access(&mem, 0x380000, 4096, GMEM_READ), 0);
 	cr_assert_eq(net_switch_open(name, 1, &port, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(net_switch_open(name, 1, &peer, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(net_sync_init(&ns, port, PVKVM_NETIF_MTU_DEFAULT), 0);
@@ -73,6 +76,11 @@ Test(net_sync, a_frame_each_way)
 	struct net_pkt *in = net_pkt_new(2048);
 	cr_assert_eq(net_port_recv(peer, 0, in), 1514);
 	cr_expect_eq(memcmp(in->data, g, 1514), 0);
+	frame(gmem_ptr(&mem, 0x380000, 60), 60, PEER, GUEST);
+	cr_assert_eq(tx(0x380000, 60, 0), 0, "a read-only page may be sent from");
+	struct net_pkt *ro = net_pkt_new(2048);
+	cr_assert_eq(net_port_recv(peer, 0, ro), 60);
+	net_pkt_free(ro);
 	cr_assert_eq(rx(0x300000, 2048, 0), -PVKVM_EAGAIN, "nothing queued");
 	uint8_t f[100];
 	frame(f, sizeof(f), GUEST, PEER);
@@ -100,5 +108,6 @@ Test(net_sync, bad_arguments)
 	cr_expect_eq(rx(0x200000, 0, 0), -PVKVM_EINVAL);
 	cr_expect_eq(rx((4u << 20) - 100, 2048, 0), -PVKVM_EFAULT);
 	cr_expect_eq(rx(0x200000, 2048, 3), -PVKVM_ENOENT);
-	cr_expect_eq(stat_get(&ns.counters[NET_SYNC_C_ERRORS].value), 10);
+	cr_expect_eq(rx(0x37f000, 8192, 0), -PVKVM_EFAULT, "a page it may only read");
+	cr_expect_eq(stat_get(&ns.counters[NET_SYNC_C_ERRORS].value), 11);
 }

@@ -27,73 +27,25 @@
 
 #include "host/net/net_port.h"
 #include "host/net/net_tap.h"
+#include "tests/unit/net_ns.h"
 
-#define NS_PREFIX "pvkvm-taptest-"
-
-static char ns[64], tap[16];
 static struct net_port *port;
-static bool made_ns;
 
 static const uint8_t OUR_MAC[6] = { 0x02, 0x50, 0x56, 0x00, 0x00, 0x02 };
 static const uint8_t OUR_IP[4] = { 10, 77, 0, 2 };
 static const uint8_t NS_IP[4] = { 10, 77, 0, 1 };
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	return system(cmd);
-}
-
 static void cleanup(void)
 {
 	net_port_close(port); /* a TAP we created goes with its descriptor */
 	port = NULL;
-	if (made_ns)
-		sh("ip netns del %s", ns);
-	made_ns = false;
-}
-
-/* Namespaces of runs that were killed before they could clean up. */
-static void remove_stale(void)
-{
-	DIR *d = opendir("/run/netns");
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, NS_PREFIX, strlen(NS_PREFIX)))
-			continue;
-		pid_t pid = (pid_t)atoi(e->d_name + strlen(NS_PREFIX));
-		if (pid > 0 && kill(pid, 0) < 0 && errno == ESRCH)
-			sh("ip netns del %s", e->d_name);
-	}
-	closedir(d);
+	net_ns_cleanup();
 }
 
 static void setup(void)
 {
-	if (geteuid() != 0)
-		cr_skip_test("needs root to create a network namespace and a TAP");
-	if (access("/dev/net/tun", R_OK | W_OK) || sh("command -v ip"))
-		cr_skip_test("needs /dev/net/tun and iproute2 (scripts/deps.sh)");
-	remove_stale();
-	snprintf(ns, sizeof(ns), NS_PREFIX "%d", (int)getpid());
-	snprintf(tap, sizeof(tap), "pvt%d", (int)getpid() % 1000000);
+	net_ns_setup(1, &port);
 	atexit(cleanup);
-	cr_assert_eq(sh("ip netns add %s", ns), 0);
-	made_ns = true;
-	char err[256];
-	cr_assert_eq(net_tap_open(tap, 1, &port, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(sh("ip link set %s netns %s", tap, ns), 0);
-	cr_assert_eq(sh("ip -n %s addr add 10.77.0.1/24 dev %s", ns, tap), 0);
-	cr_assert_eq(sh("ip -n %s link set %s up", ns, tap), 0);
-	cr_assert_eq(sh("ip -n %s link set lo up", ns), 0);
 }
 
 static void teardown(void)
@@ -103,22 +55,7 @@ static void teardown(void)
 
 TestSuite(tap, .init = setup, .fini = teardown, .timeout = 30);
 
-/* A socket made inside the namespace (it stays there). */
-static int socket_in_ns(int domain, int type, int proto)
-{
-	char path[128];
-	snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	int target = open(path, O_RDONLY | O_CLOEXEC);
-	cr_assert(self >= 0 && target >= 0);
-	cr_assert_eq(setns(target, CLONE_NEWNET), 0);
-	int fd = socket(domain, type, proto);
-	cr_assert_eq(setns(self, CLONE_NEWNET), 0);
-	close(self);
-	close(target);
-	cr_assert_geq(fd, 0);
-	return fd;
-}
+#define socket_in_ns net_ns_socket
 
 static void send_pkt(const uint8_t *f, uint32_t len, const struct net_vhdr *vh)
 {
@@ -314,14 +251,31 @@ Test(tap, an_existing_tap_is_attached_and_left_in_place)
 {
 	char name[16], err[256];
 	snprintf(name, sizeof(name), "pvp%d", (int)getpid() % 1000000);
-	cr_assert_eq(sh("ip tuntap add %s mode tap vnet_hdr", name), 0);
+	cr_assert_eq(net_ns_sh("ip tuntap add %s mode tap vnet_hdr", name), 0);
 	struct net_port *p;
 	int rc = net_tap_open(name, 1, &p, err, sizeof(err));
 	if (rc == 0)
 		net_port_close(p);
-	bool still = sh("ip link show %s", name) == 0;
-	sh("ip tuntap del %s mode tap", name);
+	bool still = net_ns_sh("ip link show %s", name) == 0;
+	net_ns_sh("ip tuntap del %s mode tap", name);
 	cr_assert_eq(rc, 0, "%s", err);
 	cr_expect(still, "the user's TAP is still there after close");
 	cr_expect_neq(net_tap_open("this-name-is-too-long", 1, &p, err, sizeof(err)), 0);
+}
+
+Test(tap, a_multi_queue_tap_has_a_descriptor_per_queue_and_goes_with_them)
+{
+	char name[16], err[256];
+	snprintf(name, sizeof(name), "pvq%d", (int)getpid() % 1000000);
+	struct net_port *p;
+	cr_assert_eq(net_tap_open(name, 4, &p, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(p->nr_queues, 4);
+	bool distinct = true;
+	for (unsigned int i = 1; i < 4; i++)
+		distinct &= net_port_rx_fd(p, i) != net_port_rx_fd(p, 0);
+	bool there = net_ns_sh("ip link show %s", name) == 0;
+	net_port_close(p);
+	cr_expect(distinct);
+	cr_expect(there, "created");
+	cr_expect_neq(net_ns_sh("ip link show %s", name), 0, "removed with its descriptors");
 }

@@ -351,11 +351,11 @@ Test(peer, store_hypercalls_checks)
 	/* lengths checked before any copy */
 	cr_assert_eq(hc(PVKVM_HC_STORE_WRITE, STR_AREA, PVKVM_STORE_PATH_MAX + 1,
 			STR_AREA, 1), -PVKVM_EINVAL);
-	cr_assert_eq(hc(PVKVM_HC_STORE_WRITE, gstr("k"), 1, STR_AREA,
+	cr_assert_eq(hc(PVKVM_HC_STORE_WRITE, gstr("data/k"), 6, STR_AREA,
 			PVKVM_STORE_VALUE_MAX + 1), -PVKVM_E2BIG);
 	cr_assert_eq(hc(PVKVM_HC_STORE_WRITE, MEM - 1, 2, STR_AREA, 1),
 		     -PVKVM_EFAULT);
-	cr_assert_eq(hc(PVKVM_HC_STORE_WRITE, gstr("k"), 1, ~0ull - 2, 8),
+	cr_assert_eq(hc(PVKVM_HC_STORE_WRITE, gstr("data/k"), 6, ~0ull - 2, 8),
 		     -PVKVM_EFAULT);
 	/* embedded NUL */
 	gmem_write(&vm.mem, STR_AREA, "a\0b", 3);
@@ -365,8 +365,10 @@ Test(peer, store_hypercalls_checks)
 	cr_assert_eq(g_write("backend/test/0/state", "4"), -PVKVM_EACCES);
 	cr_assert_eq(g_write("backend", "x"), -PVKVM_EACCES);
 	cr_assert_eq(g_write("platform/ata/0/io-base", "0x80"), -PVKVM_EACCES);
-	cr_assert_eq(g_write("platformer/x", "1"), 0, "only the platform/ subtree is the host's");
-	cr_assert_eq(g_write("backendx/y", "x"), 0);
+	/* the guest writes below device/ and data/ only (abi.md section 8) */
+	cr_assert_eq(g_write("platformer/x", "1"), -PVKVM_EACCES);
+	cr_assert_eq(g_write("backendx/y", "x"), -PVKVM_EACCES);
+	cr_assert_eq(g_write("datax/y", "x"), -PVKVM_EACCES);
 	cr_assert_eq(hc(PVKVM_HC_STORE_REMOVE, gstr("backend/test"), 12, 0, 0),
 		     -PVKVM_EACCES);
 	cr_assert_eq(hc(PVKVM_HC_STORE_REMOVE, STR_AREA, 0, 0, 0), -PVKVM_EACCES);
@@ -380,8 +382,11 @@ Test(peer, store_hypercalls_checks)
 			3), -PVKVM_ENOENT);
 	cr_assert_eq(hc(PVKVM_HC_STORE_READ, gstr("device/x/key"), 12, MEM - 2,
 			5), -PVKVM_EFAULT);
+	/* buf_len is checked as a range like every length: 2^64-1 is not */
 	cr_assert_eq(hc(PVKVM_HC_STORE_LIST, gstr("device/x"), 8, BUF_AREA,
-			~0ull), 4);
+			~0ull), -PVKVM_EFAULT);
+	cr_assert_eq(hc(PVKVM_HC_STORE_LIST, gstr("device/x"), 8, BUF_AREA,
+			64), 4);
 	cr_assert_eq(memcmp(gmem_ptr(&vm.mem, BUF_AREA, 4), "key", 4), 0);
 	cr_assert_eq(hc(PVKVM_HC_STORE_REMOVE, gstr("device/x"), 8, 0, 0), 0);
 	cr_assert_eq(hc(PVKVM_HC_STORE_REMOVE, gstr("device/x"), 8, 0, 0),

@@ -54,13 +54,17 @@ static int64_t tg_record(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS
 	return TG_RECORD_RESULT;
 }
 
-/* Runs code at TG_CODE; fills g (g->vm stays for inspection: tg_free). */
-static inline bool tg_run(struct tg *g, const uint8_t *code, size_t len,
-			  bool cpl0, bool page, unsigned int timeout_s,
-			  char *why, size_t whylen)
+/* Runs code at TG_CODE in a VM made from cfg (mem_size, nr_vcpus and the
+ * command line are the tiny guest's own); fills g (g->vm stays for
+ * inspection: tg_free). */
+static inline bool tg_run_cfg(struct tg *g, const struct vm_config *base,
+			      const uint8_t *code, size_t len, bool page,
+			      unsigned int timeout_s, char *why, size_t whylen)
 {
-	struct vm_config cfg = {.mem_size = TG_MEM, .nr_vcpus = 1, .cpl0 = cpl0,
-				.cmdline = "tiny"};
+	struct vm_config cfg = *base;
+	cfg.mem_size = TG_MEM;
+	cfg.nr_vcpus = 1;
+	cfg.cmdline = "tiny";
 	memset(g, 0, sizeof(*g));
 	if (vm_create(&cfg, &g->vm, why, whylen))
 		return false;
@@ -72,6 +76,14 @@ static inline bool tg_run(struct tg *g, const uint8_t *code, size_t len,
 	}
 	g->status = vm_run(g->vm, timeout_s);
 	return true;
+}
+
+static inline bool tg_run(struct tg *g, const uint8_t *code, size_t len,
+			  bool cpl0, bool page, unsigned int timeout_s,
+			  char *why, size_t whylen)
+{
+	struct vm_config cfg = {.cpl0 = cpl0};
+	return tg_run_cfg(g, &cfg, code, len, page, timeout_s, why, whylen);
 }
 
 static inline void tg_free(struct tg *g)
