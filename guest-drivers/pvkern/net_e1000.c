@@ -30,7 +30,9 @@
 #include "klib.h"
 #include "mm.h"
 #include "net_keys.h"
+#include "events.h"
 #include "store.h"
+#include "time.h"
 
 /* The I/O window's two dwords. */
 #define E1K_IOADDR 0u
@@ -103,6 +105,10 @@ _Static_assert(sizeof(struct e1k_rx_desc) == 16, "legacy RX descriptor");
 /* Buffers handed back per RDT write: the NIC keeps at least
  * E1K_RX_SLOTS - 1 - E1K_RX_BATCH of them, so it never starves. */
 #define E1K_RX_BATCH 16u
+/* With no interrupt line, an idle wait naps this long on the timer (as an
+ * idle OS halts until its next tick) after spinning poll_spin_ns: the
+ * vCPU then leaves the core to the NIC's receive thread. */
+#define E1K_IDLE_NAP_NS (100 * 1000u)
 
 struct e1k {
 	uint16_t base;
@@ -385,10 +391,46 @@ static int e1000_recv(struct net_dev *d, void *buf, size_t cap)
 	return len;
 }
 
+static bool e1k_rx_ready(const struct e1k *n)
+{
+	return __atomic_load_n(&n->rx[n->rx_next].status, __ATOMIC_ACQUIRE) &
+	       E1K_RXD_STAT_DD;
+}
+
+/* Until a frame is in or (a full tx ring) room came back: spinning on DD
+ * first, then one nap; the caller looks again either way. */
+static int e1k_wait(struct net_dev *d, uint64_t deadline_ns)
+{
+	struct e1k *n = d->priv;
+	bool tx_full = (n->tx_tail + 1) % E1K_TX_SLOTS == n->tx_clean;
+	uint64_t now = now_ns(), until = now + d->poll_spin_ns, nap;
+
+	if (tx_full) {
+		e1k_tx_reclaim(n); /* flushed frames are done: no wait needed */
+		if ((n->tx_tail + 1) % E1K_TX_SLOTS != n->tx_clean)
+			return 0;
+	}
+	while (now < until) {
+		if (e1k_rx_ready(n))
+			return 0;
+		cpu_relax();
+		now = now_ns();
+	}
+	if (deadline_ns && now >= deadline_ns)
+		return -PVKVM_ETIMEDOUT;
+	nap = now + E1K_IDLE_NAP_NS;
+	if (deadline_ns && deadline_ns < nap)
+		nap = deadline_ns;
+	d->counters.sleeps++;
+	evt_sleep_until(nap);
+	return 0;
+}
+
 const struct net_driver net_e1000_driver = {
 	.name = "fv-dma",
 	.open = e1000_open,
 	.send = e1k_send,
 	.flush = e1000_flush,
 	.recv = e1000_recv,
+	.wait = e1k_wait,
 };
