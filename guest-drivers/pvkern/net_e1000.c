@@ -15,7 +15,9 @@
  *             DD is reclaimed from memory, without an exit.
  *   receive:  the DD bit of the next descriptor is polled in memory (no
  *             exit); used buffers go back to the NIC by one RDT write per
- *             E1K_RX_BATCH frames.
+ *             E1K_RX_BATCH frames. net_wait() spins on DD for
+ *             poll_spin_ns, then naps E1K_IDLE_NAP_NS in PVKVM_HC_WAIT
+ *             with a deadline (no interrupt line can wake it earlier).
  * Registers are reached through the I/O window (IOADDR +0, IODATA +4).
  * IOADDR is left on TDT, so a transmit doorbell is one exit, as an MMIO
  * write would be; any other register costs a second exit to select it.
