@@ -371,6 +371,7 @@ static void two_process_test(const char *mode_a, const char *mode_b,
 
 Test(net_switch, two_processes_pv_exchange_verified_frames) { two_process_test("pv", "pv", "count=150"); }
 Test(net_switch, two_processes_fv_and_pv_exchange_verified_frames) { two_process_test("fv", "pv", "count=40"); }
+Test(net_switch, two_processes_fv_dma_and_pv_exchange_verified_frames) { two_process_test("fv-dma", "pv", "count=40"); }
 Test(net_switch, two_processes_sync_and_pv_exchange_verified_frames) { two_process_test("sync", "pv", "count=100"); }
 
 Test(net_switch, one_process_two_nics_exchange_verified_frames)
