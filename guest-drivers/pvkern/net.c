@@ -17,6 +17,7 @@ static const struct {
 	{ "auto", NET_MODE_AUTO },
 	{ "pv", NET_MODE_PV },
 	{ "fv", NET_MODE_FV },
+	{ "fv-dma", NET_MODE_FV_DMA },
 	{ "sync", NET_MODE_SYNC },
 };
 
@@ -43,6 +44,7 @@ static const struct net_driver *driver_of(enum net_mode m)
 	switch (m) {
 	case NET_MODE_PV: return &net_pv_driver;
 	case NET_MODE_FV: return &net_ne2000_driver;
+	case NET_MODE_FV_DMA: return &net_e1000_driver;
 	case NET_MODE_SYNC: return &net_sync_driver;
 	default: return NULL;
 	}
@@ -56,7 +58,7 @@ static bool store_has(const char *path)
 }
 
 /* The mode the VMM attached interface index in, found through the store
- * only: touching the NE2000's ports when the VMM did not open them in the
+ * only: touching the NE2000's or the e1000's ports when the VMM did not open them in the
  * I/O bitmap is a #GP that ends the guest. */
 static enum net_mode probe_mode(unsigned int index)
 {
@@ -71,6 +73,9 @@ static enum net_mode probe_mode(unsigned int index)
 	snprintf(path, sizeof(path), NET_KEY_NE2000_IO_BASE, index);
 	if (store_has(path))
 		return NET_MODE_FV;
+	snprintf(path, sizeof(path), NET_KEY_E1000_IO_BASE, index);
+	if (store_has(path))
+		return NET_MODE_FV_DMA;
 	return NET_MODE_AUTO;
 }
 

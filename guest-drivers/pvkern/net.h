@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The one network interface pvkern's programs see, over three drivers:
+ * The one network interface pvkern's programs see, over four drivers:
  *   pv   netfront: netif tx/rx rings, grants, many frames in flight (net_pv.c)
  *   fv   the emulated NE2000 (DP8390) by polled port I/O (net_ne2000.c)
+ *   fv-dma the emulated e1000: descriptor rings, TDT/RDT doorbells (net_e1000.c)
  *   sync one hypercall per frame (net_sync.c)
  *
  * Frames are whole Ethernet frames without the FCS: destination MAC first,
@@ -10,7 +11,8 @@
  *
  * Transmit: net_send() copies the frame out of the caller's buffer (it may
  * be reused at once) and queues it; net_flush() makes queued frames visible
- * to the device with one notification at most. fv and sync transmit inside
+ * to the device with one notification at most (fv-dma: one TDT write). fv
+ * and sync transmit inside
  * net_send() (the hardware model and the hypercall are synchronous).
  * Receive: net_recv() hands over one received frame, or 0 when none is
  * there; net_wait() blocks until a frame may be there or a deadline.
@@ -27,6 +29,7 @@ enum net_mode {
 	NET_MODE_PV,
 	NET_MODE_FV,
 	NET_MODE_SYNC,
+	NET_MODE_FV_DMA,
 };
 
 #define NET_ETH_ALEN 6
@@ -85,7 +88,7 @@ struct net_dev {
 /* Opens interface `index` of the mode: 0 and *out, or a negative PVKVM_E*
  * (-PVKVM_ENOENT: no such interface). */
 int net_open(enum net_mode mode, unsigned int index, struct net_dev **out);
-/* "pv", "fv", "sync" or "auto" -> mode; false if none of those. */
+/* "pv", "fv", "fv-dma", "sync" or "auto" -> mode; false if none of those. */
 bool net_mode_parse(const char *s, enum net_mode *out);
 const char *net_mode_name(enum net_mode m);
 
@@ -109,6 +112,7 @@ bool net_parse_mac(const char *s, uint8_t mac[NET_ETH_ALEN]);
 
 extern const struct net_driver net_pv_driver;
 extern const struct net_driver net_ne2000_driver;
+extern const struct net_driver net_e1000_driver;
 extern const struct net_driver net_sync_driver;
 
 #endif

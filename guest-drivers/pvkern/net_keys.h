@@ -12,5 +12,6 @@
 #define NET_KEY_SYNC_MAC "platform/net-sync/%u/mac"
 #define NET_KEY_SYNC_MTU "platform/net-sync/%u/mtu"
 #define NET_KEY_NE2000_IO_BASE "platform/ne2000/%u/io-base"
+#define NET_KEY_E1000_IO_BASE "platform/e1000/%u/io-base"
 
 #endif

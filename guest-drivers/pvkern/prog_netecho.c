@@ -3,7 +3,7 @@
  * udpecho: a UDP echo server (RFC 862) on the network stack, which also
  * answers ARP and ping.
  *
- *   udpecho [ip=A.B.C.D/N] [port=N] [mode=auto|pv|fv|sync] [nic=N]
+ *   udpecho [ip=A.B.C.D/N] [port=N] [mode=auto|pv|fv|fv-dma|sync] [nic=N]
  *           [time_ms=MS] [count=N]
  *
  * Defaults: ip=10.0.0.2/24 port=7 time_ms=60000, count=0 (no limit).

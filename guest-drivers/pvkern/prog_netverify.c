@@ -5,7 +5,7 @@
  * comes back byte for byte.
  *
  *   netverify peer=A.B.C.D [ip=A.B.C.D/N] [port=N] [count=N]
- *             [mode=auto|pv|fv|sync] [nic=N] [echo_nic=N]
+ *             [mode=auto|pv|fv|fv-dma|sync] [nic=N] [echo_nic=N]
  *
  * Defaults: ip=10.0.0.2/24 port=7 count=200. Datagram i carries
  * NETVERIFY_HDR bytes of header (magic, i) then (i * 31 + j) bytes, its

@@ -69,7 +69,7 @@ struct bench_opts {
 	struct nb_ns ns;
 };
 
-static const char *const mode_names[NB_NR_MODES] = { "host", "fv", "sync", "pv" };
+static const char *const mode_names[NB_NR_MODES] = { "host", "fv", "fv-dma", "sync", "pv" };
 
 const char *net_bench_mode_name(enum net_bench_mode m)
 {
@@ -348,7 +348,7 @@ static void progress(const struct bench_opts *o, const struct net_bench_case *c,
 			n, total, c->name, net_bench_mode_name(m), o->round + 1, o->rounds,
 			r->pps, r->mbps, r->exits_per_pkt);
 	else
-		fprintf(stderr, "bench net [%3u/%u] %-9s %-4s round %u/%u FAILED: %s\n", n, total,
+		fprintf(stderr, "bench net [%3u/%u] %-9s %-6s round %u/%u FAILED: %s\n", n, total,
 			c->name, net_bench_mode_name(m), o->round + 1, o->rounds, r->error);
 }
 
@@ -488,7 +488,7 @@ static int opt_modes(void *st, const char *arg)
 		while (m < NB_NR_MODES && strcmp(t, mode_names[m]))
 			m++;
 		if (m == NB_NR_MODES) {
-			fprintf(stderr, "pvkvm: --modes: no mode '%s' (host, fv, sync, pv)\n", t);
+			fprintf(stderr, "pvkvm: --modes: no mode '%s' (host, fv, fv-dma, sync, pv)\n", t);
 			return -1;
 		}
 		o->mode_mask |= 1u << m;
@@ -525,7 +525,8 @@ static const char net_usage[] =
 	"host-to-guest (a generator in the namespace sends, the guest counts), and\n"
 	"guest-to-guest over the built-in switch (a second pvkvm process receives);\n"
 	"64- and 1514-byte frames. Modes: host (the ceiling), fv (NE2000 by polled\n"
-	"PIO), sync (one hypercall per frame), pv (netif rings). Prints packets/s\n"
+	"PIO), fv-dma (e1000 descriptor rings, one doorbell per burst), sync (one\n"
+	"hypercall per frame), pv (netif rings). Prints packets/s\n"
 	"delivered, Mbit/s and exits per packet, a table with ratios, and one progress\n"
 	"line per run on stderr. See docs/benchmarks.md.\n";
 

@@ -4,7 +4,7 @@
  * one TAP (10.0.0.1/24 on the host side, the guest 10.0.0.2) and the
  * built-in switch; for each case, the host writing/reading the same frames
  * on the same TAP directly, and the guest kernel's netbench through each
- * NIC mode (fv, sync, pv), with packets/s, Mbit/s and exits per packet.
+ * NIC mode (fv, fv-dma, sync, pv), with packets/s, Mbit/s and exits per packet.
  * bench_net.c runs it, bench_net_host.c is the host's side of the wire
  * (namespace, sink, generator, host-direct), bench_net_report.c prints the
  * table, writes JSON and draws the plot.
@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum net_bench_mode { NB_HOST, NB_FV, NB_SYNC, NB_PV, NB_NR_MODES };
+enum net_bench_mode { NB_HOST, NB_FV, NB_FV_DMA, NB_SYNC, NB_PV, NB_NR_MODES };
 
 enum net_bench_dir {
 	NB_G2H, /* guest transmits into a UDP sink in the namespace */

@@ -33,10 +33,10 @@ static void print_row(FILE *f, const char *name, enum net_bench_mode m,
 	if (r->skipped)
 		return;
 	if (!r->ok) {
-		fprintf(f, "  %-9s %-4s  FAILED: %s\n", name, net_bench_mode_name(m), r->error);
+		fprintf(f, "  %-9s %-6s  FAILED: %s\n", name, net_bench_mode_name(m), r->error);
 		return;
 	}
-	fprintf(f, "  %-9s %-4s %11.0f %9.2f %11llu %11llu", name, net_bench_mode_name(m),
+	fprintf(f, "  %-9s %-6s %11.0f %9.2f %11llu %11llu", name, net_bench_mode_name(m),
 		r->pps, r->mbps, (unsigned long long)r->sent, (unsigned long long)r->frames);
 	if (m == NB_HOST)
 		fprintf(f, " %10s\n", "-");
@@ -46,11 +46,15 @@ static void print_row(FILE *f, const char *name, enum net_bench_mode m,
 
 static void print_ratios(FILE *f, const struct net_bench_result *res)
 {
-	fprintf(f, "  %-9s      ratios:", "");
+	fprintf(f, "  %-9s        ratios:", "");
 	if (res[NB_HOST].ok && res[NB_PV].ok)
 		fprintf(f, "  pv/host %.2f", net_bench_ratio(&res[NB_PV], &res[NB_HOST]));
 	if (res[NB_FV].ok && res[NB_PV].ok)
 		fprintf(f, "  pv/fv %.1f", net_bench_ratio(&res[NB_PV], &res[NB_FV]));
+	if (res[NB_FV_DMA].ok && res[NB_PV].ok)
+		fprintf(f, "  pv/fv-dma %.1f", net_bench_ratio(&res[NB_PV], &res[NB_FV_DMA]));
+	if (res[NB_FV].ok && res[NB_FV_DMA].ok)
+		fprintf(f, "  fv-dma/fv %.1f", net_bench_ratio(&res[NB_FV_DMA], &res[NB_FV]));
 	if (res[NB_FV].ok && res[NB_SYNC].ok)
 		fprintf(f, "  sync/fv %.1f", net_bench_ratio(&res[NB_SYNC], &res[NB_FV]));
 	if (res[NB_SYNC].ok && res[NB_PV].ok)
@@ -97,7 +101,7 @@ void net_bench_print_table(const struct net_bench_report *r, FILE *f)
 		r->quick ? " (--quick: not for figures)" : "");
 	fprintf(f, "  pps = frames delivered to the receiver per second of its window; exits/pkt =\n"
 		   "  (VMM exits + ioeventfd kicks in the guest's window) / the guest's frames\n\n");
-	fprintf(f, "  %-9s %-4s %11s %9s %11s %11s %10s\n", "case", "mode", "pps", "Mbit/s",
+	fprintf(f, "  %-9s %-6s %11s %9s %11s %11s %10s\n", "case", "mode", "pps", "Mbit/s",
 		"sent", "delivered", "exits/pkt");
 	for (unsigned int i = 0; i < r->nr_cases; i++) {
 		bool any = false;
@@ -160,9 +164,11 @@ int net_bench_write_json(const struct net_bench_report *r, const char *path)
 			first = false;
 		}
 		fprintf(f, "},\n      \"ratios\": {\"pv_over_host\": %.4f, \"pv_over_fv\": %.3f, "
-			   "\"sync_over_fv\": %.3f}}%s\n",
+			   "\"pv_over_fv_dma\": %.3f, \"fv_dma_over_fv\": %.3f, \"sync_over_fv\": %.3f}}%s\n",
 			net_bench_ratio(&r->res[i][NB_PV], &r->res[i][NB_HOST]),
 			net_bench_ratio(&r->res[i][NB_PV], &r->res[i][NB_FV]),
+			net_bench_ratio(&r->res[i][NB_PV], &r->res[i][NB_FV_DMA]),
+			net_bench_ratio(&r->res[i][NB_FV_DMA], &r->res[i][NB_FV]),
 			net_bench_ratio(&r->res[i][NB_SYNC], &r->res[i][NB_FV]),
 			i + 1 < r->nr_cases ? "," : "");
 	}
@@ -174,7 +180,7 @@ int net_bench_write_json(const struct net_bench_report *r, const char *path)
 
 static void dat_block(FILE *f, const struct net_bench_report *r, bool exits)
 {
-	fprintf(f, "case host fv sync pv\n");
+	fprintf(f, "case host fv fv-dma sync pv\n");
 	for (unsigned int i = 0; i < r->nr_cases; i++) {
 		fprintf(f, "%s", r->cases[i].name);
 		for (int m = 0; m < NB_NR_MODES; m++) {

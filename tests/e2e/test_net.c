@@ -5,7 +5,7 @@
  *
  * TAP tests: the test creates a network namespace and a TAP inside it
  * (vnet_hdr, address 10.0.0.1/24, up), runs pvkvm in that namespace
- * (`ip netns exec`) attached to the TAP in mode pv, fv or sync, and from
+ * (`ip netns exec`) attached to the TAP in mode pv, fv, fv-dma or sync, and from
  * the namespace pings the guest (10.0.0.2) and sends UDP datagrams that
  * must come back byte for byte. Deleting the namespace removes the TAP;
  * that runs in the test's fini, so also when an assertion failed.
@@ -290,6 +290,7 @@ TestSuite(net_tap, .init = make_namespace, .fini = remove_namespace, .timeout = 
 
 Test(net_tap, pv_ping_and_udp_echo) { tap_mode_test("pv"); }
 Test(net_tap, fv_ping_and_udp_echo) { tap_mode_test("fv"); }
+Test(net_tap, fv_dma_ping_and_udp_echo) { tap_mode_test("fv-dma"); }
 Test(net_tap, sync_ping_and_udp_echo) { tap_mode_test("sync"); }
 
 /* ---- the built-in switch -------------------------------------------------------- */
@@ -370,6 +371,7 @@ static void two_process_test(const char *mode_a, const char *mode_b,
 
 Test(net_switch, two_processes_pv_exchange_verified_frames) { two_process_test("pv", "pv", "count=150"); }
 Test(net_switch, two_processes_fv_and_pv_exchange_verified_frames) { two_process_test("fv", "pv", "count=40"); }
+Test(net_switch, two_processes_fv_dma_and_pv_exchange_verified_frames) { two_process_test("fv-dma", "pv", "count=40"); }
 Test(net_switch, two_processes_sync_and_pv_exchange_verified_frames) { two_process_test("sync", "pv", "count=100"); }
 
 Test(net_switch, one_process_two_nics_exchange_verified_frames)
