@@ -6,7 +6,10 @@
  *   IDENTIFY DEVICE at open (capacity, LBA48, largest MULTIPLE block),
  *   SET MULTIPLE MODE, then READ/WRITE MULTIPLE (EXT) per request with
  *   LBA28 when the range fits in it (fewer register writes) and LBA48 only
- *   beyond, data moved by `rep insw` / `rep outsw` one DRQ block at a time,
+ *   beyond, data moved by 32-bit `rep insl` / `rep outsl` one DRQ block at a
+ *   time (as Linux's ata_sff_data_xfer32 does where the controller allows;
+ *   KVM turns each element of a string `out` into its own exit, so 32-bit
+ *   accesses halve a write's exits),
  *   FLUSH CACHE (EXT) for flush. Interrupts are masked (nIEN): we poll.
  * The ATA ports are open in our TSS I/O bitmap only when the VMM attached
  * the disk (mode=fv); touching them otherwise is a #GP.
@@ -41,9 +44,14 @@ static inline void ata_rep_insw(uint16_t port, void *buf, size_t words)
 	asm volatile("rep insw" : "+D"(buf), "+c"(words) : "d"(port) : "memory");
 }
 
-static inline void ata_rep_outsw(uint16_t port, const void *buf, size_t words)
+static inline void ata_rep_insl(uint16_t port, void *buf, size_t dwords)
 {
-	asm volatile("rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
+	asm volatile("rep insl" : "+D"(buf), "+c"(dwords) : "d"(port) : "memory");
+}
+
+static inline void ata_rep_outsl(uint16_t port, const void *buf, size_t dwords)
+{
+	asm volatile("rep outsl" : "+S"(buf), "+c"(dwords) : "d"(port) : "memory");
 }
 
 int ata_wait_status(bool want_drq)
@@ -210,9 +218,9 @@ static int ata_transfer(const struct blk_ata *a, bool write, uint8_t *buf,
 		if (s < 0 || (s & (ATA_SR_ERR | ATA_SR_DF)) || !(s & ATA_SR_DRQ))
 			return s < 0 ? s : (ata_error_of(s) ? ata_error_of(s) : -PVKVM_EIO);
 		if (write)
-			ata_rep_outsw(ATA_DATA, buf, blk * BLK_SECTOR_SIZE / 2);
+			ata_rep_outsl(ATA_DATA, buf, blk * BLK_SECTOR_SIZE / 4);
 		else
-			ata_rep_insw(ATA_DATA, buf, blk * BLK_SECTOR_SIZE / 2);
+			ata_rep_insl(ATA_DATA, buf, blk * BLK_SECTOR_SIZE / 4);
 		buf += blk * BLK_SECTOR_SIZE;
 		n -= blk;
 	}

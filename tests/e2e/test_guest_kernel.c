@@ -331,7 +331,7 @@ Test(guest_kernel_image, has_no_privileged_or_avx_instruction)
 	 * driver (net_e1000.c, e1000_*): port I/O
 	 * through %dx, legal only while the VMM opens their ports in the TSS
 	 * bitmap (mode=fv, fv-dma). */
-	static const char *const ata_pio = "\t(in|out|rep insw|rep outsw|rep insb) .*\\(%dx\\)";
+	static const char *const ata_pio = "\t(in|out|rep insw|rep outsw|rep insl|rep outsl|rep insb) .*\\(%dx\\)";
 	regex_t bad, out_any, out_ok, ata_ok;
 	char line[512], func[128] = "";
 	int offences = 0;
