@@ -57,6 +57,7 @@ struct bench_opts {
 	char pv_opts[256];          /* appended to the pv disk's --disk spec */
 	char guest_opts[128];       /* appended to pv's blkbench command line */
 	char sweep[256];            /* --sweep KNOB=v1,v2,...: "" = none */
+	char run_tag[48];           /* sweeping: "-KNOB=V" in stats file names */
 	bool pick_cases;            /* --case given: only those run */
 	bool want_case[NR_CASES];
 	unsigned int mode_mask;     /* bit per enum blk_bench_mode; 0 = all */
@@ -197,8 +198,8 @@ static void run_guest(const struct bench_opts *o, const struct blk_bench_case *c
 		return;
 	}
 	guest_cmdline(cmdline, sizeof(cmdline), c, m, o);
-	snprintf(stats_path, sizeof(stats_path), "%s/stats/%s-%s-r%u.json", o->out, c->name,
-		 blk_bench_mode_name(m), o->round);
+	snprintf(stats_path, sizeof(stats_path), "%s/stats/%s%s-%s-r%u.json", o->out, c->name,
+		 o->run_tag, blk_bench_mode_name(m), o->round);
 	struct launch l = {
 		.guest = o->guest, .cmdline = cmdline, .mem_size = 64ull << 20,
 		.nr_vcpus = 1,
@@ -455,6 +456,8 @@ static int run_sweep(struct bench_opts *o, const struct platform_facts *platform
 	bool ok = true;
 	for (unsigned int v = 0; v < plan.nr; v++) {
 		apply_value(o, base_pv, base_guest, plan.knob, plan.values[v]);
+		snprintf(o->run_tag, sizeof(o->run_tag), "-%.14s=%.31s", plan.knob->name,
+			 plan.values[v]);
 		fprintf(stderr, "bench blk: sweep %s=%s: --disk ...,%s; blkbench ... %s\n",
 			plan.knob->name, plan.values[v], o->pv_opts, o->guest_opts);
 		memset(res, 0, sizeof(res));
