@@ -117,6 +117,13 @@ int blk_rw(struct blk_dev *d, enum blk_op op, uint64_t sector,
 void blk_complete(struct blk_dev *d, struct blk_req *r, int status);
 
 extern const struct blk_driver blk_pv_driver;
+
+/* Research knobs for the next pv open (blkbench's ring_pages= and notify=):
+ * the ring pages to ask for (0: the driver's default of 4; capped by what
+ * the backend offers) and whether to kick on every push instead of only
+ * when the backend asked (the Xen-style event index). */
+extern unsigned int blk_pv_want_ring_pages;
+extern bool blk_pv_notify_always;
 extern const struct blk_driver blk_ata_driver;
 extern const struct blk_driver blk_ata_dma_driver;
 extern const struct blk_driver blk_sync_driver;

@@ -29,6 +29,9 @@
 #define WANT_RING_ORDER 2u
 #define MAX_IN_FLIGHT 128u
 
+unsigned int blk_pv_want_ring_pages;
+bool blk_pv_notify_always;
+
 struct blk_pv {
 	struct xb_front fe;
 	uint32_t port;
@@ -85,9 +88,15 @@ static void read_features(struct blk_dev *d, struct blk_pv *p,
 			  struct blkfront_limits *lim)
 {
 	uint64_t order = backend_u64(p, "max-ring-page-order", 0);
+	uint64_t want = WANT_RING_ORDER;
 
-	if (order > WANT_RING_ORDER)
-		order = WANT_RING_ORDER;
+	if (blk_pv_want_ring_pages) {
+		want = 0;
+		while ((2u << want) <= blk_pv_want_ring_pages)
+			want++;
+	}
+	if (order > want)
+		order = want;
 	lim->ring_pages = 1u << order;
 	lim->max_indirect = (uint32_t)backend_u64(p, "feature-max-indirect-segments", 0);
 	lim->max_inflight = MAX_IN_FLIGHT;
@@ -141,6 +150,8 @@ static int setup_ring(struct blk_dev *d, struct blk_pv *p)
 	r = blkfront_core_init(&p->core, &ops, &lim);
 	if (r < 0)
 		return r;
+	if (blk_pv_notify_always)
+		p->core.front.mode = PVKVM_RING_ALWAYS;
 	d->info.max_sectors = blkfront_core_max_segs(&p->core) *
 			      (PAGE_SIZE / BLK_SECTOR_SIZE);
 	d->info.max_in_flight = p->core.nr_slots;

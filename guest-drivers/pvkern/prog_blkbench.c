@@ -4,7 +4,8 @@
  *
  *   blkbench [rw=randread|randwrite|read|write] [bs=BYTES] [qd=1..64]
  *            [time_ms=MS] [warmup_ms=MS] [size=BYTES] [mode=auto|pv|fv|fv-dma|sync]
- *            [disk=N] [spin_us=US] [seed=N]
+ *            [disk=N] [spin_us=US] [seed=N] [ring_pages=N]
+ *            [notify=always|suppress]
  *
  * Defaults: rw=randread bs=4096 qd=1 time_ms=2000 warmup_ms=200, size =
  * the whole disk, mode=auto, spin_us=1000 (pv: how long to poll the ring
@@ -48,7 +49,7 @@ static const char *const rw_names[] = {
 
 struct bench_cfg {
 	enum rw_kind rw;
-	uint64_t bs, qd, time_ms, warmup_ms, size, spin_us, seed;
+	uint64_t bs, qd, time_ms, warmup_ms, size, spin_us, seed, ring_pages;
 	enum blk_mode mode;
 	uint64_t disk;
 };
@@ -97,7 +98,12 @@ static bool parse_one(const char *s, struct bench_cfg *c)
 		return parse_rw(s + 3, &c->rw);
 	if (!strncmp(s, "mode=", 5))
 		return blk_mode_parse(s + 5, &c->mode);
-	return parse_kv(s, "bs", &c->bs) || parse_kv(s, "qd", &c->qd) ||
+	if (!strcmp(s, "notify=always") || !strcmp(s, "notify=suppress")) {
+		blk_pv_notify_always = s[7] == 'a';
+		return true;
+	}
+	return parse_kv(s, "ring_pages", &c->ring_pages) ||
+	       parse_kv(s, "bs", &c->bs) || parse_kv(s, "qd", &c->qd) ||
 	       parse_kv(s, "time_ms", &c->time_ms) ||
 	       parse_kv(s, "warmup_ms", &c->warmup_ms) ||
 	       parse_kv(s, "size", &c->size) || parse_kv(s, "disk", &c->disk) ||
@@ -113,7 +119,8 @@ static bool parse_args(int argc, char **argv, struct bench_cfg *c)
 		if (!parse_one(argv[i], c))
 			return false;
 	return c->bs >= BLK_SECTOR_SIZE && c->bs <= MAX_BS &&
-	       c->bs % BLK_SECTOR_SIZE == 0 && c->qd >= 1 && c->qd <= MAX_QD;
+	       c->bs % BLK_SECTOR_SIZE == 0 && c->qd >= 1 && c->qd <= MAX_QD &&
+	       c->ring_pages <= 16 && !(c->ring_pages & (c->ring_pages - 1));
 }
 
 /* ---- the workload ------------------------------------------------------------- */
@@ -305,10 +312,12 @@ int prog_blkbench(int argc, char **argv)
 	if (!parse_args(argc, argv, &cfg)) {
 		printf("usage: blkbench [rw=randread|randwrite|read|write] [bs=512..1048576] "
 		       "[qd=1..64] [time_ms=MS] [warmup_ms=MS] [size=BYTES] "
-		       "[mode=auto|pv|fv|fv-dma|sync] [disk=N] [spin_us=US] [seed=N]\n");
+		       "[mode=auto|pv|fv|fv-dma|sync] [disk=N] [spin_us=US] [seed=N] "
+		       "[ring_pages=1|2|4|8|16] [notify=always|suppress]\n");
 		return 2;
 	}
 	run.cfg = &cfg;
+	blk_pv_want_ring_pages = (unsigned int)cfg.ring_pages;
 	r = blk_open(cfg.mode, (unsigned int)cfg.disk, &run.d);
 	if (r < 0) {
 		printf("blkbench: cannot open disk %llu (mode %s): error %d\n",

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "host/bench/bench.h"
+#include "host/bench/bench_blk.h"
 #include "host/bench/bench_meta.h"
 #include "host/bench/bench_summary.h"
 #include "host/platform/platform.h"
@@ -90,6 +91,8 @@ static const struct cli_option all_options[] = {
 static const char all_usage[] =
 	"usage: pvkvm bench [options]\n"
 	"       pvkvm bench BENCHMARK [options]\n"
+	"       pvkvm bench --sweep KNOB=V1,V2,... [bench blk's options]\n"
+	"                            (= pvkvm bench blk --sweep: see its --help)\n"
 	"\n"
 	"With no BENCHMARK: the whole PV vs full-virt matrix on the built-in\n"
 	"defaults, every benchmark below in turn (each in its own process), then\n"
@@ -378,6 +381,10 @@ static int run_matrix(const struct all_opts *o, bool (*exists)(const char *),
 
 int bench_all_main(int argc, char **argv, bool (*exists)(const char *))
 {
+	/* `pvkvm bench --sweep KNOB=...` is bench blk's sweep (its options). */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--sweep") || !strncmp(argv[i], "--sweep=", 8))
+			return bench_blk_main(argc, argv);
 	struct all_opts o = {0};
 	int npos, r = cli_parse(argc, argv, all_options, &o, all_usage, &npos);
 	if (r)

@@ -55,6 +55,9 @@ struct bench_opts {
 	unsigned int rounds;
 	unsigned int round;          /* the one running (stats file names) */
 	char pv_opts[256];          /* appended to the pv disk's --disk spec */
+	char guest_opts[128];       /* appended to pv's blkbench command line */
+	char sweep[256];            /* --sweep KNOB=v1,v2,...: "" = none */
+	char run_tag[48];           /* sweeping: "-KNOB=V" in stats file names */
 	bool pick_cases;            /* --case given: only those run */
 	bool want_case[NR_CASES];
 	unsigned int mode_mask;     /* bit per enum blk_bench_mode; 0 = all */
@@ -67,6 +70,7 @@ struct guest_run {
 	struct disk_set disks;
 	struct bench_lines console;
 	uint64_t exits_begin, exits_end;
+	uint64_t sent_begin, sent_end, supp_begin, supp_end;
 	bool begun, ended, got_result;
 	char last_line[LINE_MAX_BYTES];
 	struct blk_bench_result *res;
@@ -96,15 +100,29 @@ static void parse_result(struct guest_run *g, const char *line)
 	g->got_result = true;
 }
 
+/* A counter of the pv backend (blk0), 0 where there is none. */
+static uint64_t blk0_counter(const struct vm *vm, const char *name)
+{
+	for (const struct stats_group *g = vm->stats.groups; g; g = g->next)
+		for (unsigned int i = 0; i < g->nr; i++)
+			if (!strcmp(g->name, "blk0") && !strcmp(g->counters[i].name, name))
+				return stat_get(&g->counters[i].value);
+	return 0;
+}
+
 /* One console line of the guest (a bench_line_fn). */
 static void take_line(void *ctx, const char *line)
 {
 	struct guest_run *g = ctx;
 	if (!strcmp(line, "blkbench: begin")) {
 		g->exits_begin = stats_total_exits(&g->vm->stats);
+		g->sent_begin = blk0_counter(g->vm, "notifications_sent");
+		g->supp_begin = blk0_counter(g->vm, "notifications_suppressed");
 		g->begun = true;
 	} else if (!strcmp(line, "blkbench: end")) {
 		g->exits_end = stats_total_exits(&g->vm->stats);
+		g->sent_end = blk0_counter(g->vm, "notifications_sent");
+		g->supp_end = blk0_counter(g->vm, "notifications_suppressed");
 		g->ended = true;
 	} else if (!strncmp(line, "blkbench: mode=", 15)) {
 		parse_result(g, line);
@@ -141,6 +159,8 @@ static void finish_guest_result(struct guest_run *g, int status)
 	}
 	/* The "end" line's own CONSOLE_WRITE is inside the snapshot. */
 	r->exits = g->exits_end - g->exits_begin - 1;
+	r->notify_sent = g->sent_end - g->sent_begin;
+	r->notify_suppressed = g->supp_end - g->supp_begin;
 	r->ok = true;
 }
 
@@ -154,9 +174,10 @@ static uint64_t round_ms(const struct bench_opts *o)
 static void guest_cmdline(char *buf, size_t n, const struct blk_bench_case *c,
 			  enum blk_bench_mode m, const struct bench_opts *o)
 {
-	snprintf(buf, n, "blkbench mode=%s rw=%s bs=%u qd=%u time_ms=%llu warmup_ms=%llu",
+	snprintf(buf, n, "blkbench mode=%s rw=%s bs=%u qd=%u time_ms=%llu warmup_ms=%llu%s%.100s",
 		 blk_bench_mode_name(m), c->rw, c->bs, c->qd,
-		 (unsigned long long)round_ms(o), (unsigned long long)o->warmup_ms);
+		 (unsigned long long)round_ms(o), (unsigned long long)o->warmup_ms,
+		 m == BB_PV && o->guest_opts[0] ? " " : "", m == BB_PV ? o->guest_opts : "");
 }
 
 static void run_guest(const struct bench_opts *o, const struct blk_bench_case *c,
@@ -177,8 +198,8 @@ static void run_guest(const struct bench_opts *o, const struct blk_bench_case *c
 		return;
 	}
 	guest_cmdline(cmdline, sizeof(cmdline), c, m, o);
-	snprintf(stats_path, sizeof(stats_path), "%s/stats/%s-%s-r%u.json", o->out, c->name,
-		 blk_bench_mode_name(m), o->round);
+	snprintf(stats_path, sizeof(stats_path), "%s/stats/%s%s-%s-r%u.json", o->out, c->name,
+		 o->run_tag, blk_bench_mode_name(m), o->round);
 	struct launch l = {
 		.guest = o->guest, .cmdline = cmdline, .mem_size = 64ull << 20,
 		.nr_vcpus = 1,
@@ -334,6 +355,139 @@ static void run_cases(struct bench_opts *o, struct blk_bench_result (*res)[BB_NR
 		run_case(o, i, res[i], &n, total);
 }
 
+/* ---- --sweep KNOB=v1,v2,... --------------------------------------------------------- */
+
+/* What a knob's value sets: the pv disk's option, blkbench's, or both
+ * (then the two sides agree: a ring both offer and ask for, a policy both
+ * follow). */
+struct sweep_knob {
+	const char *name;
+	const char *disk_key;  /* --disk KEY=v, or NULL */
+	const char *guest_key; /* blkbench KEY=v, or NULL */
+	const char *applies;
+};
+
+static const struct sweep_knob sweep_knobs[] = {
+	{ "notify", "notify", "notify",
+	  "--disk notify= (responses) and blkbench notify= (requests)" },
+	{ "poll_us", "poll_us", NULL, "--disk poll_us= (backend busy-poll)" },
+	{ "ring_pages", "ring_pages", "ring_pages",
+	  "--disk ring_pages= (offered) and blkbench ring_pages= (asked)" },
+	{ "batch", "batch", NULL, "--disk batch= (requests per io_submit)" },
+	{ "spin_us", NULL, "spin_us", "blkbench spin_us= (guest polls responses)" },
+	{ "backend_notify", "notify", NULL, "--disk notify= only (responses)" },
+	{ "guest_notify", NULL, "notify", "blkbench notify= only (requests)" },
+};
+#define NR_SWEEP_KNOBS (sizeof(sweep_knobs) / sizeof(sweep_knobs[0]))
+
+struct sweep_plan {
+	const struct sweep_knob *knob;
+	char values[BLK_SWEEP_MAX_VALUES][32];
+	unsigned int nr;
+};
+
+static int parse_sweep(const char *spec, struct sweep_plan *p)
+{
+	const char *eq = strchr(spec, '=');
+	*p = (struct sweep_plan){ 0 };
+	for (unsigned int i = 0; eq && i < NR_SWEEP_KNOBS; i++)
+		if (strlen(sweep_knobs[i].name) == (size_t)(eq - spec) &&
+		    !strncmp(spec, sweep_knobs[i].name, (size_t)(eq - spec)))
+			p->knob = &sweep_knobs[i];
+	if (!p->knob) {
+		fprintf(stderr, "pvkvm: --sweep: '%s' is not KNOB=v1,v2,... with KNOB one of "
+			"notify, poll_us, ring_pages, batch, spin_us, backend_notify, guest_notify\n", spec);
+		return -1;
+	}
+	char copy[256], *save = NULL;
+	snprintf(copy, sizeof(copy), "%s", eq + 1);
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (p->nr == BLK_SWEEP_MAX_VALUES || strlen(t) >= sizeof(p->values[0]) ||
+		    strpbrk(t, " =")) {
+			fprintf(stderr, "pvkvm: --sweep: at most %u values of up to 31 characters, "
+				"no spaces or '='\n", BLK_SWEEP_MAX_VALUES);
+			return -1;
+		}
+		snprintf(p->values[p->nr++], sizeof(p->values[0]), "%s", t);
+	}
+	if (!p->nr) {
+		fprintf(stderr, "pvkvm: --sweep %s: no values\n", spec);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sets the pv disk's and the guest's options for one value; the disk
+ * options of --pv-opts and blkbench's of --guest-opts stay in front. */
+static void apply_value(struct bench_opts *o, const char *base_pv, const char *base_guest,
+			const struct sweep_knob *k, const char *v)
+{
+	snprintf(o->pv_opts, sizeof(o->pv_opts), "%.150s%s%s%s%.31s", base_pv,
+		 base_pv[0] && k->disk_key ? "," : "", k->disk_key ? k->disk_key : "",
+		 k->disk_key ? "=" : "", k->disk_key ? v : "");
+	snprintf(o->guest_opts, sizeof(o->guest_opts), "%.60s%s%s%s%.31s", base_guest,
+		 base_guest[0] && k->guest_key ? " " : "", k->guest_key ? k->guest_key : "",
+		 k->guest_key ? "=" : "", k->guest_key ? v : "");
+}
+
+/* One case (--case, default randread-4k-qd32), host and pv in interleaved
+ * rounds for every value. A bad value (one --disk refuses) fails its
+ * point with the parser's message, not the sweep. */
+static int run_sweep(struct bench_opts *o, const struct platform_facts *platform)
+{
+	struct sweep_plan plan;
+	if (parse_sweep(o->sweep, &plan))
+		return PVKVM_EXIT_USAGE;
+	unsigned int ci = 1; /* randread-4k-qd32 */
+	for (unsigned int i = NR_CASES; i-- > 0;)
+		if (o->pick_cases && o->want_case[i])
+			ci = i;
+	memset(o->want_case, 0, sizeof(o->want_case));
+	o->want_case[ci] = o->pick_cases = true;
+	o->mode_mask = (1u << BB_HOST) | (1u << BB_PV);
+	char base_pv[256], base_guest[128];
+	snprintf(base_pv, sizeof(base_pv), "%s", o->pv_opts);
+	snprintf(base_guest, sizeof(base_guest), "%s", o->guest_opts);
+	struct blk_sweep_point *pts = calloc(plan.nr, sizeof(*pts));
+	if (!pts)
+		return PVKVM_EXIT_VMM_ERROR;
+	struct blk_bench_result res[BB_NR_MODES];
+	unsigned int n = 0, total = plan.nr * 2 * o->rounds;
+	bool ok = true;
+	for (unsigned int v = 0; v < plan.nr; v++) {
+		apply_value(o, base_pv, base_guest, plan.knob, plan.values[v]);
+		snprintf(o->run_tag, sizeof(o->run_tag), "-%.14s=%.31s", plan.knob->name,
+			 plan.values[v]);
+		fprintf(stderr, "bench blk: sweep %s=%s: --disk ...,%s; blkbench ... %s\n",
+			plan.knob->name, plan.values[v], o->pv_opts, o->guest_opts);
+		memset(res, 0, sizeof(res));
+		run_case(o, ci, res, &n, total);
+		snprintf(pts[v].value, sizeof(pts[v].value), "%s", plan.values[v]);
+		pts[v].host = res[BB_HOST];
+		pts[v].pv = res[BB_PV];
+		ok = ok && res[BB_HOST].ok && res[BB_PV].ok;
+	}
+	struct blk_sweep_report rep = {
+		.knob = plan.knob->name, .applies = plan.knob->applies,
+		.case_name = cases[ci].name, .rounds = o->rounds, .time_ms = round_ms(o),
+		.warmup_ms = o->warmup_ms, .pts = pts, .nr_pts = plan.nr, .platform = platform,
+	};
+	blk_sweep_print_table(&rep, stdout);
+	fflush(stdout);
+	if (o->out[0]) {
+		if (blk_sweep_write_json(&rep, o->out))
+			ok = false;
+		char *slash = strrchr(o->plot_script, '/');
+		if (slash)
+			snprintf(slash + 1, sizeof(o->plot_script) - (size_t)(slash + 1 - o->plot_script),
+				 "plot-sweep.gp");
+		if (!o->no_plot && blk_sweep_plot(&rep, o->out, o->plot_script) < 0)
+			ok = false;
+	}
+	free(pts);
+	return ok ? 0 : 1;
+}
+
 /* ---- the image ------------------------------------------------------------------- */
 
 /* Real data everywhere: a sparse file would read holes, which no disk
@@ -466,6 +620,26 @@ static int opt_pv_opts(void *st, const char *arg)
 	return 0;
 }
 
+static int opt_guest_opts(void *st, const char *arg)
+{
+	struct bench_opts *o = st;
+	if (strlen(arg) >= 60) {
+		fprintf(stderr, "pvkvm: --guest-opts: at most 59 characters\n");
+		return -1;
+	}
+	snprintf(o->guest_opts, sizeof(o->guest_opts), "%s", arg);
+	return 0;
+}
+
+static int opt_sweep(void *st, const char *arg)
+{
+	struct sweep_plan check;
+	if (strlen(arg) >= 256 || parse_sweep(arg, &check))
+		return -1;
+	snprintf(((struct bench_opts *)st)->sweep, 256, "%s", arg);
+	return 0;
+}
+
 static const struct cli_option blk_options[] = {
 	{"out", 'o', "DIR", "write DIR/blk.json, DIR/blk.dat, DIR/blk.png, DIR/blk.svg and per-run counters in DIR/stats/", opt_out},
 	{"image", 'i', "PATH", "use this raw image (its data is OVERWRITTEN by the write cases); default: a new temporary 256 MiB file, removed at the end", opt_image},
@@ -477,6 +651,8 @@ static const struct cli_option blk_options[] = {
 	{"case", 'c', "NAME", "run only this case (repeatable), e.g. randread-4k-qd32: for experiments, not for the table", opt_case},
 	{"modes", 'm', "LIST", "run only these modes, e.g. host,pv: for experiments, not for the table", opt_modes},
 	{"pv-opts", 0, "OPTS", "append OPTS to the pv disk's --disk spec, e.g. poll_us=0: for experiments", opt_pv_opts},
+	{"guest-opts", 0, "ARGS", "append ARGS to the pv guest's blkbench command, e.g. 'spin_us=0 notify=always'", opt_guest_opts},
+	{"sweep", 's', "KNOB=V1,V2,...", "for each value, run one case (--case, default randread-4k-qd32) on host and pv in interleaved rounds; KNOB: notify (both sides), poll_us, ring_pages (both sides), batch, spin_us (guest), backend_notify, guest_notify; writes DIR/sweep-KNOB.json, .dat, .png, .svg", opt_sweep},
 	{NULL, 0, NULL, NULL, NULL},
 };
 
@@ -596,6 +772,12 @@ int bench_blk_main(int argc, char **argv)
 	const struct platform_facts *platform = platform_facts_cached();
 	fprintf(stderr, "bench blk: ");
 	platform_print_summary(platform, stderr);
+	if (o->sweep[0]) {
+		status = run_sweep(o, platform);
+		if (created)
+			unlink(o->image);
+		goto out;
+	}
 	run_cases(o, res);
 	struct blk_bench_report rep = {
 		.platform = platform,

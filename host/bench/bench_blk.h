@@ -35,6 +35,9 @@ struct blk_bench_result {
 	uint64_t kicks;    /* guest event-channel sends (ioeventfd: in-kernel exits) */
 	uint64_t sleeps;   /* guest WAITs while waiting for completions */
 	double exits_per_req, kicks_per_req;
+	/* pv: the backend's answer notifications inside the window (blk0's
+	 * notifications_sent / notifications_suppressed counters). */
+	uint64_t notify_sent, notify_suppressed;
 	/* Every round's IOPS; the fields above are the median round's. */
 	unsigned int nr_rounds;
 	double round_iops[BLK_BENCH_MAX_ROUNDS];
@@ -71,6 +74,32 @@ int blk_bench_plot(const struct blk_bench_report *r, const char *dir,
 
 /* Appends one row per case and mode to DIR's summary (bench_summary.h). */
 void blk_bench_write_summary(const struct blk_bench_report *r, const char *dir);
+
+/* `pvkvm bench blk --sweep KNOB=v1,v2,...`: one case, host and pv in
+ * interleaved rounds per value (bench_blk_sweep.c prints and plots it). */
+#define BLK_SWEEP_MAX_VALUES 12u
+
+struct blk_sweep_point {
+	char value[32];
+	struct blk_bench_result host, pv; /* medians of the rounds */
+};
+
+struct blk_sweep_report {
+	const char *knob;      /* "poll_us" */
+	const char *applies;   /* what the value sets, e.g. "--disk poll_us= and blkbench ..." */
+	const char *case_name;
+	unsigned int rounds;
+	uint64_t time_ms, warmup_ms; /* per round */
+	const struct blk_sweep_point *pts;
+	unsigned int nr_pts;
+	const struct platform_facts *platform;
+};
+
+void blk_sweep_print_table(const struct blk_sweep_report *r, FILE *f);
+/* DIR/sweep-KNOB.json: 0 or -errno. */
+int blk_sweep_write_json(const struct blk_sweep_report *r, const char *dir);
+/* DIR/sweep-KNOB.dat and, with gnuplot, .png and .svg: as blk_bench_plot. */
+int blk_sweep_plot(const struct blk_sweep_report *r, const char *dir, const char *script);
 
 /* `pvkvm bench blk [options]`. Exit status. */
 int bench_blk_main(int argc, char **argv);

@@ -36,6 +36,7 @@ struct blkback_config {
 	unsigned int poll_us;               /* busy-poll this long before sleeping; 0: never */
 	uint64_t iops;                      /* requests per second; 0 = no limit */
 	uint64_t bw_bytes;                  /* bytes per second read + written; 0 = no limit */
+	unsigned int batch;                 /* requests taken per io_submit; 0 or 1: each alone */
 };
 
 /* The default poll_us: see docs/benchmarks.md for how it was chosen. */

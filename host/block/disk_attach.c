@@ -216,6 +216,22 @@ static struct device *sync_dev_new(const struct disk_opt *o, int *rc)
 
 /* ---- mode=pv: the blkif backend --------------------------------------------- */
 
+void disk_opt_blkback_config(const struct disk_opt *o, unsigned int id,
+			     struct blkback_config *cfg)
+{
+	blkback_config_default(cfg, id);
+	if (o->poll_us >= 0)
+		cfg->poll_us = (unsigned int)o->poll_us;
+	cfg->iops = o->iops;
+	cfg->bw_bytes = o->bw;
+	if (o->notify >= 0)
+		cfg->notify = o->notify ? PVKVM_RING_ALWAYS : PVKVM_RING_SUPPRESS;
+	if (o->ring_pages)
+		cfg->max_ring_page_order = (unsigned int)__builtin_ctz(o->ring_pages);
+	if (o->batch)
+		cfg->batch = o->batch;
+}
+
 static struct device *pv_dev_new(const struct disk_opt *o, unsigned int id, int *rc)
 {
 	struct blk_image *img = malloc(sizeof(*img));
@@ -229,11 +245,7 @@ static struct device *pv_dev_new(const struct disk_opt *o, unsigned int id, int 
 		return NULL;
 	}
 	struct blkback_config cfg;
-	blkback_config_default(&cfg, id);
-	if (o->poll_us >= 0)
-		cfg.poll_us = (unsigned int)o->poll_us;
-	cfg.iops = o->iops;
-	cfg.bw_bytes = o->bw;
+	disk_opt_blkback_config(o, id, &cfg);
 	struct device *dev = blkback_create(img, &cfg);
 	if (!dev) {
 		blk_image_close(img);

@@ -18,6 +18,7 @@
 
 #include "host/block/disk_opt.h"
 
+struct blkback_config;
 struct device;
 struct vm;
 
@@ -34,6 +35,10 @@ struct disk_set {
 int disk_set_add(struct disk_set *s, const char *spec, char *err, size_t errlen);
 /* Opens every image and adds its device to vm. 0, or -1 with a reason. */
 int disk_set_attach(struct vm *vm, struct disk_set *s, char *err, size_t errlen);
+/* A mode=pv disk's backend configuration: the defaults with its
+ * options (poll_us=, iops=, bw=, notify=, ring_pages=, batch=) applied. */
+void disk_opt_blkback_config(const struct disk_opt *o, unsigned int id,
+			     struct blkback_config *cfg);
 /* Frees the devices and closes the images; only once the VM is gone. */
 void disk_set_release(struct disk_set *s);
 

@@ -48,6 +48,57 @@ static int poll_us_opt(struct disk_opt *o, const char *tok, size_t len)
 	return 1;
 }
 
+/* "key=N", N in 1..max: 1 if the token was it and valid, 0 if another
+ * key, -1 if its value is bad. */
+static int small_opt(const char *tok, size_t len, const char *key,
+		     unsigned int max, unsigned int *out)
+{
+	size_t klen = strlen(key);
+	if (len <= klen || memcmp(tok, key, klen) != 0 || tok[klen] != '=')
+		return 0;
+	if (len == klen + 1)
+		return -1;
+	unsigned long v = 0;
+	for (size_t i = klen + 1; i < len; i++) {
+		if (tok[i] < '0' || tok[i] > '9' || v > max)
+			return -1;
+		v = v * 10 + (unsigned long)(tok[i] - '0');
+	}
+	if (v == 0 || v > max)
+		return -1;
+	*out = (unsigned int)v;
+	return 1;
+}
+
+/* notify=, ring_pages=, batch=: 0 applied, 1 not one of them, -1 bad
+ * (err said why). */
+static int apply_ring_knob(struct disk_opt *o, const char *tok, size_t len,
+			   char *err, size_t errlen)
+{
+	static const char *const notify[] = { "suppress", "always", NULL };
+	int c = choice(tok, len, "notify", notify);
+	if (c >= 0) {
+		o->notify = c;
+		return 0;
+	}
+	if (c == -1)
+		return errmsg(-1, err, errlen, "--disk: notify= takes always or suppress, not '%.*s'",
+			    (int)len, tok);
+	int p = small_opt(tok, len, "ring_pages", 16, &o->ring_pages);
+	if (p > 0 && (o->ring_pages & (o->ring_pages - 1)) == 0)
+		return 0;
+	if (p != 0)
+		return errmsg(-1, err, errlen, "--disk: ring_pages= takes 1, 2, 4, 8 or 16, not '%.*s'",
+			    (int)len, tok);
+	p = small_opt(tok, len, "batch", DISK_MAX_BATCH, &o->batch);
+	if (p > 0)
+		return 0;
+	if (p < 0)
+		return errmsg(-1, err, errlen, "--disk: batch= takes 1..%d, not '%.*s'",
+			    DISK_MAX_BATCH, (int)len, tok);
+	return 1;
+}
+
 /* "key=N" with an optional k, m or g (powers of 1024): 1 if the token was
  * it and valid, 0 if another key, -1 if its value is bad (0 is bad too: a
  * limit of nothing; leave the option out for no limit). */
@@ -117,15 +168,20 @@ static int apply_flag(struct disk_opt *o, const char *tok, size_t len,
 	if (p < 0)
 		return errmsg(-1, err, errlen, "--disk: poll_us= takes 0..%d (microseconds), not '%.*s'",
 			    DISK_MAX_POLL_US, (int)len, tok);
+	p = apply_ring_knob(o, tok, len, err, errlen);
+	if (p <= 0)
+		return p;
 	return errmsg(-1, err, errlen,
-		    "--disk: unknown option '%.*s' (ro, rw, direct=, mode=, poll_us=, iops=, bw=)",
+		    "--disk: unknown option '%.*s' (ro, rw, direct=, mode=, poll_us=, iops=, bw=, "
+		    "notify=, ring_pages=, batch=)",
 		    (int)len, tok);
 }
 
 int disk_opt_parse(const char *spec, struct disk_opt *out, char *err,
 		   size_t errlen)
 {
-	*out = (struct disk_opt){ .direct = true, .mode = DISK_MODE_PV, .poll_us = -1 };
+	*out = (struct disk_opt){ .direct = true, .mode = DISK_MODE_PV, .poll_us = -1,
+				  .notify = -1 };
 	const char *comma = strchr(spec, ',');
 	size_t plen = comma ? (size_t)(comma - spec) : strlen(spec);
 	if (plen == 0)
@@ -147,6 +203,9 @@ int disk_opt_parse(const char *spec, struct disk_opt *out, char *err,
 		return errmsg(-1, err, errlen, "--disk: poll_us= is for mode=pv only");
 	if ((out->iops || out->bw) && out->mode != DISK_MODE_PV)
 		return errmsg(-1, err, errlen, "--disk: iops= and bw= are for mode=pv only");
+	if ((out->notify >= 0 || out->ring_pages || out->batch) && out->mode != DISK_MODE_PV)
+		return errmsg(-1, err, errlen,
+			    "--disk: notify=, ring_pages= and batch= are for mode=pv only");
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `--disk PATH[,ro|rw][,direct=on|off][,mode=pv|fv|fv-dma|sync][,poll_us=N]
- * [,iops=N][,bw=N]`: one disk as the
+ * [,iops=N][,bw=N][,notify=always|suppress][,ring_pages=N][,batch=N]`: one disk as the
  * command line names it. Pure parsing; host/disk_attach.h turns a parsed
  * disk into a device.
  */
@@ -29,7 +29,13 @@ struct disk_opt {
 	int poll_us;    /* pv only: backend busy-poll; -1 = the backend's default */
 	uint64_t iops;  /* pv only: requests per second; 0 = no limit */
 	uint64_t bw;    /* pv only: bytes per second; 0 = no limit */
+	int notify;     /* pv only: 1 always, 0 suppress, -1 the default (suppress) */
+	unsigned int ring_pages; /* pv only: most ring pages offered (1..16); 0 default */
+	unsigned int batch; /* pv only: requests taken per io_submit; 0 default (1) */
 };
+
+/* The largest batch= accepted (a ring's worth at 16 pages). */
+#define DISK_MAX_BATCH 512
 
 /* The largest poll_us= accepted (10 ms: a research knob, not a setting). */
 #define DISK_MAX_POLL_US 10000

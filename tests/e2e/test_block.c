@@ -315,3 +315,32 @@ Test(block_bench, quick_run_writes_every_mode, .timeout = 120)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	cr_expect(system(cmd) == 0);
 }
+
+/* `pvkvm bench --sweep` (routed to bench blk's): one point per value, each
+ * with host and pv, in sweep-KNOB.json with provenance. notify=always never
+ * suppresses a notification: a count, not a time. */
+Test(block_bench, sweep_writes_one_point_per_value, .timeout = 120)
+{
+	char dir[] = "/tmp/pvkvm-test-sweep-XXXXXX", json[96];
+
+	require_platform();
+	cr_assert(mkdtemp(dir));
+	char *argv[] = { PVKVM, "bench", "--sweep", "notify=always,suppress", "--quick",
+			 "--time-ms", "100", "--no-plot", "--out", dir, NULL };
+	struct run *r = run_argv(argv, 110);
+	cr_expect(r->status == 0, "bench --sweep exited %d:\n%s", r->status, r->out);
+	snprintf(json, sizeof(json), "%s/sweep-notify.json", dir);
+	char *j = slurp(json);
+	cr_expect(strstr(j, "\"provenance\": {") != NULL, "no provenance");
+	cr_expect(strstr(j, "\"knob\": \"notify\"") != NULL);
+	cr_expect(count(j, "\"ok\": true") == 2, "2 points ok:\n%s", j);
+	const char *always = strstr(j, "\"value\": \"always\"");
+	cr_expect(always && strstr(always, "\"notifications_suppressed_per_req\": 0.0000,"),
+		  "notify=always suppressed a notification:\n%s", j);
+	cr_expect(strstr(r->out, "notif/req") != NULL, "no table printed:\n%s", r->out);
+	free(j);
+	free(r);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect(system(cmd) == 0);
+}

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "host/block/blkback.h"
 #include "host/block/disk_attach.h"
 #include "host/block/disk_opt.h"
 
@@ -100,4 +101,56 @@ Test(disk_opt, fv_dma_is_one_ata_channel_with_fv)
 	cr_assert(strstr(err, "one ATA channel"), "%s", err);
 	cr_assert_eq(disk_set_add(&s, "c.img,mode=fv-dma", err, sizeof(err)), -1);
 	cr_assert_eq(disk_set_add(&s, "d.img,mode=pv", err, sizeof(err)), 0);
+}
+
+Test(disk_opt, ring_knobs_notify_ring_pages_batch)
+{
+	struct disk_opt o;
+	char err[256];
+	cr_assert_eq(disk_opt_parse("a", &o, err, sizeof(err)), 0);
+	cr_assert_eq(o.notify, -1);
+	cr_assert_eq(o.ring_pages, 0);
+	cr_assert_eq(o.batch, 0);
+	cr_assert_eq(disk_opt_parse("a,notify=always,ring_pages=8,batch=16", &o, err,
+				    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(o.notify, 1);
+	cr_assert_eq(o.ring_pages, 8);
+	cr_assert_eq(o.batch, 16);
+	cr_assert_eq(disk_opt_parse("a,notify=suppress,ring_pages=1,batch=512", &o, err,
+				    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(o.notify, 0);
+	cr_assert_eq(o.ring_pages, 1);
+	cr_assert_eq(o.batch, 512);
+	struct blkback_config cfg;
+	disk_opt_blkback_config(&o, 3, &cfg);
+	cr_assert_eq(cfg.notify, PVKVM_RING_SUPPRESS);
+	cr_assert_eq(cfg.max_ring_page_order, 0);
+	cr_assert_eq(cfg.batch, 512);
+	cr_assert_eq(cfg.id, 3);
+	cr_assert_eq(disk_opt_parse("a,notify=always,ring_pages=16", &o, err, sizeof(err)), 0);
+	disk_opt_blkback_config(&o, 0, &cfg);
+	cr_assert_eq(cfg.notify, PVKVM_RING_ALWAYS);
+	cr_assert_eq(cfg.max_ring_page_order, 4);
+}
+
+Test(disk_opt, bad_ring_knobs_are_refused)
+{
+	struct disk_opt o;
+	char err[256];
+	static const char *const bad[] = {
+		"a,notify=sometimes", "a,notify=", "a,ring_pages=3", "a,ring_pages=0",
+		"a,ring_pages=32", "a,ring_pages=", "a,ring_pages=99999999999999999999",
+		"a,batch=0", "a,batch=513", "a,batch=-1", "a,batch=", "a,batch=4x",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(disk_opt_parse(bad[i], &o, err, sizeof(err)), -1, "%s", bad[i]);
+		cr_assert(strchr(err, '\n') == NULL);
+		cr_assert(strstr(err, "--disk:"), "%s", err);
+	}
+	cr_assert_eq(disk_opt_parse("a,ring_pages=3", &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "ring_pages="), "%s", err);
+	cr_assert_eq(disk_opt_parse("a,mode=fv,notify=always", &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "mode=pv only"), "%s", err);
+	cr_assert_eq(disk_opt_parse("a,mode=sync,batch=2", &o, err, sizeof(err)), -1);
+	cr_assert_eq(disk_opt_parse("a,mode=fv-dma,ring_pages=2", &o, err, sizeof(err)), -1);
 }
