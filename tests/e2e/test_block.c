@@ -281,7 +281,8 @@ Test(block_bench, quick_run_writes_every_mode, .timeout = 120)
 
 	require_platform();
 	cr_assert(mkdtemp(dir));
-	char *argv[] = { PVKVM, "bench", "blk", "--quick", "--time-ms", "100",
+	/* 400 ms: one fv 1 MiB read alone is ~1500 exits, 40-120 ms here. */
+	char *argv[] = { PVKVM, "bench", "blk", "--quick", "--time-ms", "400",
 			 "--no-plot", "--out", dir, NULL };
 	struct run *r = run_argv(argv, 110);
 	cr_expect(r->status == 0, "bench blk exited %d:\n%s", r->status, r->out);
