@@ -305,7 +305,6 @@ static int write_report(const struct all_opts *o, const struct row_text *rows, i
 		return -errno;
 	const struct platform_facts *pf = platform_facts_cached();
 	fprintf(f, "### pvkvm bench%s\n\n", o->quick ? " --quick (a CI-sized run: not for figures)" : "");
-	fprintf(f, "Platform: ");
 	platform_print_summary(pf, f);
 	fprintf(f, "\nEach figure is the median of interleaved rounds; spread is (max - min) / median "
 		   "of the rounds; x host is the mode's figure over the host doing the same work "
