@@ -88,7 +88,10 @@ if grep -q BENCH-ERROR "$work/console.log"; then grep BENCH-ERROR "$work/console
 
 # BENCH <dev> <mode> <bs> <qd> <ios> <secs> <iops> <MB/s>: medians per test.
 table=$out/linux.txt
-awk '$1 == "BENCH" {
+# A line can start with the console's escape sequences (busybox resets the
+# terminal), so a BENCH record is found anywhere on its line.
+awk '{ i = index($0, "BENCH /"); if (i > 1) $0 = substr($0, i) }
+$1 == "BENCH" {
 	split($2, p, "/"); dev = p[3]; key = $3 " " $4 " QD" $5
 	n[key, dev]++; v[key, dev, n[key, dev]] = ($4 >= 1048576) ? $9 : $8
 	if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
@@ -104,11 +107,16 @@ END {
 	for (k = 1; k <= nk; k++) {
 		key = order[k]; a = median(key, "pvda"); b = median(key, "vda"); c = median(key, "sda")
 		printf "%-26s %10.0f %10.0f %10.0f %12.2f %12.2f\n", key, a, b, c, b ? a / b : 0, c ? a / c : 0
+		if (!(a > 0 && b > 0 && c > 0)) bad = bad " " key
 	}
+	# A zero is a record lost or a device that did nothing: never a figure.
+	if (bad != "") { printf "bench-linux: FAIL: no figure for%s\n", bad > "/dev/stderr"; exit 1 }
 }' "$work/console.log" | tee "$table"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || exit 1
 # The same medians as rows of pvkvm bench's summary (host/bench/bench_summary.h)
 # and as DIR/linux.json.
-awk -v tsv="$out/summary.tsv" -v json="$out/linux.json" '$1 == "BENCH" {
+awk -v tsv="$out/summary.tsv" -v json="$out/linux.json" '{ i = index($0, "BENCH /"); if (i > 1) $0 = substr($0, i) }
+$1 == "BENCH" {
 	split($2, p, "/"); dev = p[3]; bs = ($4 >= 1048576) ? ($4 / 1048576) "m" : ($4 / 1024) "k"
 	key = $3 "-" bs "-qd" $5; unit[key] = ($4 >= 1048576) ? "MB/s" : "IOPS"
 	n[key, dev]++; v[key, dev, n[key, dev]] = ($4 >= 1048576) ? $9 : $8
