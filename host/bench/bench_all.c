@@ -307,8 +307,8 @@ static int write_report(const struct all_opts *o, const struct row_text *rows, i
 	fprintf(f, "### pvkvm bench%s\n\n", o->quick ? " --quick (a CI-sized run: not for figures)" : "");
 	platform_print_summary(pf, f);
 	fprintf(f, "\nEach figure is the median of interleaved rounds; spread is (max - min) / median "
-		   "of the rounds; x host is the mode's figure over the host doing the same work "
-		   "directly; exits/op counts exits to the VMM in userspace per operation.\n\n");
+		   "of the rounds; x host is the median over rounds of the mode's figure over the "
+		   "host doing the same work directly in the same round; exits/op counts exits to the VMM in userspace per operation.\n\n");
 	print_summary(f, rows, n, true);
 	static const char *const plots[] = {"blk.png", "net.png", "linux.png", "ring.png"};
 	for (size_t i = 0; i < sizeof(plots) / sizeof(plots[0]); i++) {
@@ -324,7 +324,7 @@ static int report(const struct all_opts *o, const int *status)
 {
 	static struct row_text rows[MAX_ROWS];
 	int n = read_rows(o->out, rows, MAX_ROWS);
-	printf("\npvkvm bench: the matrix (medians; x host = mode / host-direct on the same work)\n");
+	printf("\npvkvm bench: the matrix (medians; x host = median of per-round mode / host-direct on the same work)\n");
 	print_summary(stdout, rows, n, false);
 	int r = write_results_json(o, rows, n, status);
 	if (!r)

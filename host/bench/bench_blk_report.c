@@ -33,6 +33,8 @@ double blk_bench_ratio(const struct blk_bench_result *a,
 {
 	if (!a->ok || !b->ok || b->iops <= 0)
 		return 0;
+	if (a->nr_rounds > 1 && a->nr_rounds == b->nr_rounds)
+		return bench_paired_ratio(a->round_iops, b->round_iops, a->nr_rounds);
 	return a->iops / b->iops;
 }
 
@@ -297,7 +299,7 @@ void blk_bench_write_summary(const struct blk_bench_report *r, const char *dir)
 				.mode = blk_bench_mode_name((enum blk_bench_mode)m),
 				.metric = "IOPS", .value = x->iops,
 				.spread = bench_spread(x->round_iops, x->nr_rounds, x->iops),
-				.vs_host = host->ok && host->iops > 0 ? x->iops / host->iops : -1,
+				.vs_host = host->ok && host->iops > 0 ? blk_bench_ratio(x, host) : -1,
 				.exits_per_op = m == BB_HOST ? -1 : x->exits_per_req,
 			};
 			bench_summary_append(dir, &row);

@@ -22,6 +22,8 @@ double net_bench_ratio(const struct net_bench_result *a,
 {
 	if (!a->ok || !b->ok || b->pps <= 0)
 		return 0;
+	if (a->nr_rounds > 1 && a->nr_rounds == b->nr_rounds)
+		return bench_paired_ratio(a->round_pps, b->round_pps, a->nr_rounds);
 	return a->pps / b->pps;
 }
 
@@ -238,7 +240,7 @@ void net_bench_write_summary(const struct net_bench_report *r, const char *dir)
 				.mode = net_bench_mode_name((enum net_bench_mode)m),
 				.metric = "pps", .value = x->pps,
 				.spread = bench_spread(x->round_pps, x->nr_rounds, x->pps),
-				.vs_host = host->ok && host->pps > 0 ? x->pps / host->pps : -1,
+				.vs_host = host->ok && host->pps > 0 ? net_bench_ratio(x, host) : -1,
 				.exits_per_op = m == NB_HOST ? -1 : x->exits_per_pkt,
 			};
 			bench_summary_append(dir, &row);

@@ -32,3 +32,20 @@ double bench_spread(const double *v, unsigned int n, double median)
 	}
 	return (hi - lo) / median;
 }
+
+double bench_paired_ratio(const double *x, const double *ref, unsigned int n)
+{
+	double r[64];
+	unsigned int m = 0;
+	for (unsigned int k = 0; k < n && m < sizeof(r) / sizeof(r[0]); k++) {
+		if (x[k] <= 0 || ref[k] <= 0)
+			continue;
+		unsigned int j = m++;
+		for (; j > 0 && r[j - 1] > x[k] / ref[k]; j--)
+			r[j] = r[j - 1];
+		r[j] = x[k] / ref[k];
+	}
+	if (!m)
+		return 0;
+	return m % 2 ? r[m / 2] : (r[m / 2 - 1] + r[m / 2]) / 2;
+}

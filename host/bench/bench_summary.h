@@ -28,4 +28,11 @@ int bench_summary_append(const char *dir, const struct bench_summary_row *r);
  * reports; -1 when n < 2. */
 double bench_spread(const double *v, unsigned int n, double median);
 
+/* The median over rounds k of x[k] / ref[k], skipping rounds where either
+ * is not positive: two modes' ratio paired round by round, so that the
+ * disk's drift between rounds (a round of the same work can differ 3x on
+ * these virtual disks) cancels in each pair instead of landing in one
+ * median and not the other. 0 when no round pairs. */
+double bench_paired_ratio(const double *x, const double *ref, unsigned int n);
+
 #endif
