@@ -644,8 +644,8 @@ static const struct cli_option blk_options[] = {
 	{"out", 'o', "DIR", "write DIR/blk.json, DIR/blk.dat, DIR/blk.png, DIR/blk.svg and per-run counters in DIR/stats/", opt_out},
 	{"image", 'i', "PATH", "use this raw image (its data is OVERWRITTEN by the write cases); default: a new temporary 256 MiB file, removed at the end", opt_image},
 	{"quick", 'q', NULL, "short runs (300 ms each, 64 MiB image): for CI, not for figures", opt_quick},
-	{"time-ms", 't', "MS", "measured time per case and mode, split over the rounds (default 2000; --quick 300)", opt_time},
-	{"rounds", 'r', "N", "run each case's modes N times, interleaved, and report each mode's median round (default 3; --quick 1)", opt_rounds},
+	{"time-ms", 't', "MS", "measured time per case and mode, split over the rounds (default 2500; --quick 300)", opt_time},
+	{"rounds", 'r', "N", "run each case's modes N times, interleaved, and report each mode's median round (default 5; --quick 1)", opt_rounds},
 	{"no-plot", 0, NULL, "do not run gnuplot", opt_no_plot},
 	{"guest", 'g', "PATH", "guest kernel (default: guest/pvkern.elf next to the pvkvm binary)", opt_guest},
 	{"case", 'c', "NAME", "run only this case (repeatable), e.g. randread-4k-qd32: for experiments, not for the table", opt_case},
@@ -679,9 +679,9 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		return -1;
 	}
 	if (!o->time_ms)
-		o->time_ms = o->quick ? 300 : 2000;
+		o->time_ms = o->quick ? 300 : 2500;
 	if (!o->rounds)
-		o->rounds = o->quick ? 1 : 3;
+		o->rounds = o->quick ? 1 : 5;
 	o->warmup_ms = o->quick ? 50 : 200;
 	if (!o->guest[0] && bench_default_guest(o->guest, sizeof(o->guest))) {
 		fprintf(stderr, "pvkvm: cannot locate the default guest; use --guest PATH\n");
