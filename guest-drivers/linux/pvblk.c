@@ -3,8 +3,9 @@
  * pvblk: the PV block frontend of pvkvm on pvbus (docs/block.md,
  * hypercall/pvkvm_blkif.h). blk-mq, one hardware queue per ring. Data is
  * copied into and out of the device's data pages, which the transport
- * keeps granted for good (as Xen's persistent grants): each tag owns
- * PVBLK_SEG_PAGES pages, so a request never waits for a buffer.
+ * keeps granted for good (as Xen's persistent grants): each tag owns its
+ * data pages and, when the backend takes INDIRECT requests, the pages of
+ * its segment array, so a request never waits for a buffer.
  */
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
@@ -18,8 +19,6 @@
 #include "pvbus.h"
 #include "hypercall/pvkvm_blkif.h"
 
-#define PVBLK_SEG_PAGES PVKVM_BLKIF_MAX_SEGMENTS
-#define PVBLK_REQ_BYTES (PVBLK_SEG_PAGES * PVKVM_PAGE_SIZE)
 #define PVBLK_MINORS 16
 #define PVBLK_CLOSE_TIMEOUT (5 * HZ)
 
@@ -31,7 +30,12 @@ MODULE_PARM_DESC(max_ring_order,
 static unsigned int queue_depth;
 module_param(queue_depth, uint, 0444);
 MODULE_PARM_DESC(queue_depth,
-		 "Requests in flight per queue (default 0: the ring's slots, as far as the data area holds 44 KiB per request)");
+		 "Requests in flight per queue (default 0: the ring's slots, as far as the data area holds one request's buffer per tag)");
+
+static unsigned int max_indirect_segments = 64;
+module_param(max_indirect_segments, uint, 0444);
+MODULE_PARM_DESC(max_indirect_segments,
+		 "Largest request in pages, by INDIRECT when the backend offers it (default 64 = 256 KiB; at most 11 = 44 KiB without INDIRECT)");
 
 static int pvblk_major;
 static DEFINE_IDA(pvblk_ida);
@@ -45,6 +49,7 @@ enum pvblk_stat {
 	ST_BYTES_READ,
 	ST_BYTES_WRITTEN,
 	ST_ERRORS,
+	ST_INDIRECT,
 	ST_KICKS,
 	ST_KICKS_SUPPRESSED,
 	ST_IRQS,
@@ -60,6 +65,7 @@ static const char *const stat_names[ST_COUNT] = {
 	[ST_BYTES_READ] = "bytes_read",
 	[ST_BYTES_WRITTEN] = "bytes_written",
 	[ST_ERRORS] = "errors",
+	[ST_INDIRECT] = "indirect_requests",
 	[ST_KICKS] = "kicks",
 	[ST_KICKS_SUPPRESSED] = "kicks_suppressed",
 	[ST_IRQS] = "irqs",
@@ -76,6 +82,9 @@ struct pvblk {
 	struct blkif_front front;
 	unsigned int order;
 	unsigned int depth;
+	unsigned int seg_pages; /* a tag's data pages: the largest request */
+	unsigned int ind_pages; /* a tag's segment-array pages (0: no INDIRECT) */
+	size_t tag_bytes;
 	int irq;
 	bool irq_on;
 	bool ring_ready;
@@ -100,9 +109,10 @@ static void count(struct pvblk *blk, enum pvblk_stat s, u64 n)
 	WRITE_ONCE(blk->stats[s], blk->stats[s] + n);
 }
 
+/* A tag's area: its data pages, then its segment-array pages. */
 static void *tag_buf(struct pvblk *blk, unsigned int tag)
 {
-	return blk->pdev->data + (size_t)tag * PVBLK_REQ_BYTES;
+	return blk->pdev->data + (size_t)tag * blk->tag_bytes;
 }
 
 /* --- requests ------------------------------------------------------------------- */
@@ -132,23 +142,39 @@ static void copy_from_buf(struct request *rq, const void *buf)
 }
 
 /* The segments of a READ or WRITE: the tag's pages, in order, full pages
- * but the last.
+ * but the last. Up to PVKVM_BLKIF_MAX_SEGMENTS ride in the slot; more go
+ * to the tag's segment-array pages as one INDIRECT request.
  */
 static void fill_segments(struct pvblk *blk, struct pvkvm_blkif_request *r,
 			  unsigned int tag, unsigned int bytes)
 {
-	size_t base = (size_t)tag * PVBLK_REQ_BYTES;
+	size_t base = (size_t)tag * blk->tag_bytes;
+	size_t arr = base + (size_t)blk->seg_pages * PVKVM_PAGE_SIZE;
 	unsigned int i, n = DIV_ROUND_UP(bytes, PVKVM_PAGE_SIZE);
+	struct pvkvm_blkif_segment *seg = r->u.seg;
 
+	if (n > PVKVM_BLKIF_MAX_SEGMENTS) {
+		r->indirect_op = r->operation;
+		r->operation = PVKVM_BLKIF_OP_INDIRECT;
+		seg = blk->pdev->data + arr;
+		for (i = 0; i * PVKVM_BLKIF_SEGS_PER_INDIRECT_PAGE < n; i++) {
+			size_t page = arr + (size_t)i * PVKVM_PAGE_SIZE;
+
+			r->u.indirect_grefs[i] = pvbus_data_gref(blk->pdev, page);
+		}
+		count(blk, ST_INDIRECT, 1);
+	}
 	r->nr_segments = n;
 	for (i = 0; i < n; i++) {
 		unsigned int len = min_t(unsigned int, bytes - i * PVKVM_PAGE_SIZE,
 					 PVKVM_PAGE_SIZE);
 
-		r->u.seg[i].gref = pvbus_data_gref(blk->pdev,
-						   base + i * PVKVM_PAGE_SIZE);
-		r->u.seg[i].first_sect = 0;
-		r->u.seg[i].last_sect = len / PVKVM_BLKIF_SECTOR_SIZE - 1;
+		seg[i] = (struct pvkvm_blkif_segment){
+			.gref = pvbus_data_gref(blk->pdev,
+						base + i * PVKVM_PAGE_SIZE),
+			.first_sect = 0,
+			.last_sect = len / PVKVM_BLKIF_SECTOR_SIZE - 1,
+		};
 	}
 }
 
@@ -164,7 +190,7 @@ static blk_status_t build(struct pvblk *blk, struct request *rq,
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
-		if (bytes == 0 || bytes > PVBLK_REQ_BYTES ||
+		if (bytes == 0 || bytes > blk->seg_pages * PVKVM_PAGE_SIZE ||
 		    bytes % PVKVM_BLKIF_SECTOR_SIZE)
 			return BLK_STS_IOERR;
 		r->operation = req_op(rq) == REQ_OP_WRITE ? PVKVM_BLKIF_OP_WRITE
@@ -189,7 +215,8 @@ static void count_request(struct pvblk *blk, const struct pvkvm_blkif_request *r
 			  unsigned int bytes)
 {
 	count(blk, ST_REQUESTS, 1);
-	switch (r->operation) {
+	switch (r->operation == PVKVM_BLKIF_OP_INDIRECT ? r->indirect_op
+							 : r->operation) {
 	case PVKVM_BLKIF_OP_READ:
 		count(blk, ST_READS, 1);
 		count(blk, ST_BYTES_READ, bytes);
@@ -366,8 +393,9 @@ static ssize_t params_show(struct device *dev, struct device_attribute *attr,
 	struct pvblk *blk = dev_get_drvdata(dev);
 
 	return sysfs_emit(buf,
-			  "ring_order %u\nslots %u\nqueue_depth %u\nsectors %llu\nflush %d\ndiscard %d\nread_only %d\n",
+			  "ring_order %u\nslots %u\nqueue_depth %u\nmax_request_pages %u\nindirect %d\nsectors %llu\nflush %d\ndiscard %d\nread_only %d\n",
 			  blk->order, blk->front.nr_slots, blk->depth,
+			  blk->seg_pages, blk->ind_pages > 0,
 			  blk->sectors, blk->flush, blk->discard, blk->read_only);
 }
 static DEVICE_ATTR_RO(params);
@@ -395,6 +423,30 @@ static unsigned int pick_order(struct pvblk *blk)
 	return min_t(u64, order, backend);
 }
 
+/*
+ * How large a request may be: INDIRECT when the backend offers it and the
+ * parameter asks for more than fits in a slot. Read at InitWait, when the
+ * backend has published its features, because it sizes every tag's area.
+ */
+static void pick_request_size(struct pvblk *blk)
+{
+	u64 backend = pvbus_read_u64_default(blk->pdev,
+					     "feature-max-indirect-segments", 0);
+	unsigned int want = min_t(u64, backend,
+				  min_t(unsigned int, max_indirect_segments,
+					PVKVM_BLKIF_MAX_INDIRECT_SEGMENTS));
+
+	blk->seg_pages = PVKVM_BLKIF_MAX_SEGMENTS;
+	blk->ind_pages = 0;
+	if (want > PVKVM_BLKIF_MAX_SEGMENTS) {
+		blk->seg_pages = want;
+		blk->ind_pages = DIV_ROUND_UP(want,
+					      PVKVM_BLKIF_SEGS_PER_INDIRECT_PAGE);
+	}
+	blk->tag_bytes = (size_t)(blk->seg_pages + blk->ind_pages) *
+			 PVKVM_PAGE_SIZE;
+}
+
 static int setup_ring(struct pvblk *blk)
 {
 	struct pvbus_device *pdev = blk->pdev;
@@ -407,7 +459,8 @@ static int setup_ring(struct pvblk *blk)
 	blkif_sring_init(pdev->ring);
 	if (blkif_front_init(&blk->front, pdev->ring, bytes))
 		return -EINVAL;
-	per_data = pdev->data_size / PVBLK_REQ_BYTES;
+	pick_request_size(blk);
+	per_data = pdev->data_size / blk->tag_bytes;
 	blk->depth = min(blk->front.nr_slots, per_data);
 	if (queue_depth)
 		blk->depth = min(blk->depth, queue_depth);
@@ -449,9 +502,11 @@ static void set_limits(struct pvblk *blk, struct request_queue *q)
 {
 	blk_queue_logical_block_size(q, PVKVM_BLKIF_SECTOR_SIZE);
 	blk_queue_physical_block_size(q, blk->physical_sector);
-	blk_queue_max_hw_sectors(q, PVBLK_REQ_BYTES >> PVKVM_BLKIF_SECTOR_SHIFT);
+	unsigned int sectors = blk->seg_pages * PVKVM_BLKIF_SECTORS_PER_PAGE;
+
+	blk_queue_max_hw_sectors(q, sectors);
 	/* Data is copied: any bio layout fits the tag's pages. */
-	blk_queue_max_segments(q, PVBLK_REQ_BYTES >> PVKVM_BLKIF_SECTOR_SHIFT);
+	blk_queue_max_segments(q, sectors);
 	blk_queue_write_cache(q, blk->flush, false);
 	if (blk->discard) {
 		blk_queue_max_discard_sectors(q, UINT_MAX >> PVKVM_BLKIF_SECTOR_SHIFT);
@@ -506,9 +561,10 @@ static int make_disk(struct pvblk *blk)
 	}
 	blk->disk = disk;
 	dev_info(&blk->pdev->dev,
-		 "%s: %llu sectors, ring 2^%u pages (%u slots), depth %u%s%s%s\n",
+		 "%s: %llu sectors, ring 2^%u pages (%u slots), depth %u, %u KiB requests%s%s%s%s\n",
 		 disk->disk_name, blk->sectors, blk->order, blk->front.nr_slots,
-		 blk->depth, blk->flush ? ", flush" : "",
+		 blk->depth, blk->seg_pages * PVKVM_PAGE_SIZE / 1024,
+		 blk->ind_pages ? " (indirect)" : "", blk->flush ? ", flush" : "",
 		 blk->discard ? ", discard" : "", blk->read_only ? ", ro" : "");
 	return 0;
 }

@@ -29,9 +29,11 @@ struct serve_config {
 	unsigned int max_sessions; /* 0: serve until a signal */
 };
 
-/* Ring and data pages per disk: 64 slots, each with a 44 KiB buffer. */
+/* Ring and data pages per disk: 64 slots, each with a 256 KiB buffer and
+ * the page of its INDIRECT segment array (pvblk's default request size;
+ * a frontend with smaller requests gets more tags out of the same area). */
 #define SERVE_BLK_RING_PAGES 2u
-#define SERVE_BLK_DATA_PAGES (64u * 11u)
+#define SERVE_BLK_DATA_PAGES (64u * (64u + 1u))
 /* Per NIC: a tx and an rx ring page; a page per tx and per rx slot. */
 #define SERVE_NET_RING_PAGES 2u
 #define SERVE_NET_DATA_PAGES (2u * 128u)
