@@ -3,6 +3,7 @@
 #include "host/bench/bench_meta.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -12,11 +13,33 @@
 
 static int saved_argc;
 static char **saved_argv;
+static double load_start[3];
+static bool have_load_start;
 
 void bench_meta_set_argv(int argc, char **argv)
 {
 	saved_argc = argc;
 	saved_argv = argv;
+	have_load_start = getloadavg(load_start, 3) == 3;
+}
+
+/* Half the CPUs busy already: pv needs two threads running at once (a
+ * vCPU polling its ring and a backend polling its queue), host-direct one
+ * sleeping thread. In this project's own runs at load 3-7 on 2 CPUs pv
+ * fell from ~1.0x host-direct to 0.36-0.49x (docs/benchmarks.md). */
+void bench_meta_warn_if_busy(FILE *f, const char *what)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (!have_load_start || cpus < 1 || load_start[0] <= (double)cpus / 2)
+		return;
+	fprintf(f, "%s: warning: load average %.2f on %ld CPUs: other work competes with "
+		   "the polling modes, so pv's figures will understate it "
+		   "(docs/benchmarks.md, \"a quiet machine\")\n", what, load_start[0], cpus);
+}
+
+static void write_load(FILE *f, const double *l)
+{
+	fprintf(f, "[%.2f, %.2f, %.2f]", l[0], l[1], l[2]);
 }
 
 void bench_json_string(FILE *f, const char *s)
@@ -85,5 +108,14 @@ void bench_meta_write_json(FILE *f, const char *indent)
 	fprintf(f, ",\n%s  \"nproc\": %ld,\n%s  \"date\": ", indent,
 		sysconf(_SC_NPROCESSORS_ONLN), indent);
 	bench_json_string(f, when);
+	double load_end[3];
+	if (have_load_start) {
+		fprintf(f, ",\n%s  \"load_average_start\": ", indent);
+		write_load(f, load_start);
+	}
+	if (getloadavg(load_end, 3) == 3) {
+		fprintf(f, ",\n%s  \"load_average_end\": ", indent);
+		write_load(f, load_end);
+	}
 	fprintf(f, "\n%s}", indent);
 }

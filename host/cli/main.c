@@ -214,6 +214,14 @@ static bool bench_exists(const char *name)
 	return false;
 }
 
+static bool asks_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
 	/* scripts/bench.sh asks which benchmarks exist: one name per line. */
@@ -222,6 +230,8 @@ static int cmd_bench(int argc, char **argv)
 			printf("%s\n", c->name);
 		return 0;
 	}
+	if (!asks_help(argc, argv))
+		bench_meta_warn_if_busy(stderr, "pvkvm bench");
 	/* No benchmark named: the whole matrix (options only). */
 	if (argc < 2 || argv[1][0] == '-') {
 		int r = bench_all_main(argc, argv, bench_exists);
