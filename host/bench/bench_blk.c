@@ -291,34 +291,29 @@ static void run_one(const struct bench_opts *o, unsigned int i, int m,
 	derive(r);
 }
 
-/* The mode is reported by its median round (a failed round wins: a failure
- * must show); every round's IOPS is kept beside it. */
+/* The mode is reported by its median round (bench_median_round); every
+ * round's IOPS is kept beside it. */
 static void keep_median(struct blk_bench_result *out,
 			const struct blk_bench_result *rounds, unsigned int n)
 {
-	unsigned int idx[BLK_BENCH_MAX_ROUNDS] = { 0 };
+	double iops[BENCH_MAX_ROUNDS];
+	bool ok[BENCH_MAX_ROUNDS];
+
+	_Static_assert(BLK_BENCH_MAX_ROUNDS <= BENCH_MAX_ROUNDS, "rounds");
 	for (unsigned int k = 0; k < n; k++) {
-		idx[k] = k;
-		for (unsigned int j = k; j > 0 && rounds[idx[j - 1]].iops > rounds[idx[j]].iops; j--) {
-			unsigned int t = idx[j];
-			idx[j] = idx[j - 1];
-			idx[j - 1] = t;
-		}
+		iops[k] = rounds[k].iops;
+		ok[k] = rounds[k].ok;
 	}
-	unsigned int pick = idx[n / 2];
-	for (unsigned int k = 0; k < n; k++)
-		if (!rounds[k].ok)
-			pick = k;
-	*out = rounds[pick];
+	*out = rounds[bench_median_round(iops, ok, n)];
 	out->nr_rounds = n;
 	for (unsigned int k = 0; k < n; k++)
 		out->round_iops[k] = rounds[k].ok ? rounds[k].iops : 0;
 }
 
 /*
- * Every case runs its modes in rounds, the order rotated each round, so
- * that the disk's drift over minutes (±10-20% on these virtual disks) falls
- * on every mode alike instead of on whichever ran last.
+ * Every case runs its modes in rounds, the order rotated each round
+ * (bench_round_mode): the disk drifts ±10-20% over minutes on these
+ * virtual disks.
  */
 static void run_case(struct bench_opts *o, unsigned int i,
 		     struct blk_bench_result *res, unsigned int *n, unsigned int total)
@@ -327,7 +322,7 @@ static void run_case(struct bench_opts *o, unsigned int i,
 	memset(rounds, 0, sizeof(rounds));
 	for (o->round = 0; o->round < o->rounds; o->round++) {
 		for (int k = 0; k < BB_NR_MODES; k++) {
-			int m = (int)((o->round + (unsigned int)k) % BB_NR_MODES);
+			int m = bench_round_mode(o->round, k, BB_NR_MODES);
 			if (!selected(o, i, m))
 				continue;
 			run_one(o, i, m, &rounds[m][o->round]);
@@ -674,48 +669,13 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	int npos, r = cli_parse(argc, argv, blk_options, o, blk_usage, &npos);
 	if (r)
 		return r > 0 ? 1 : -1;
-	if (npos) {
-		fprintf(stderr, "pvkvm: unexpected argument '%s' (try --help)\n", argv[1]);
+	if (bench_check_args(npos, argv, o->guest, sizeof(o->guest)))
 		return -1;
-	}
 	if (!o->time_ms)
 		o->time_ms = o->quick ? 300 : 2000;
 	if (!o->rounds)
 		o->rounds = o->quick ? 1 : 3;
 	o->warmup_ms = o->quick ? 50 : 200;
-	if (!o->guest[0] && bench_default_guest(o->guest, sizeof(o->guest))) {
-		fprintf(stderr, "pvkvm: cannot locate the default guest; use --guest PATH\n");
-		return -1;
-	}
-	return 0;
-}
-
-/* scripts/plot-blk.gp, found from build/pvkvm as ../scripts/. */
-static void locate_plot_script(struct bench_opts *o)
-{
-	char guest_dir[PATH_MAX];
-	if (bench_default_guest(guest_dir, sizeof(guest_dir)))
-		return;
-	char *slash = strrchr(guest_dir, '/');   /* .../build/guest/pvkern.elf */
-	if (slash)
-		*slash = '\0';
-	slash = strrchr(guest_dir, '/');         /* .../build/guest */
-	if (slash)
-		*slash = '\0';
-	snprintf(o->plot_script, sizeof(o->plot_script), "%.*s/../scripts/plot-blk.gp",
-		 PATH_MAX - 32, guest_dir);
-}
-
-static int make_out_dirs(const struct bench_opts *o)
-{
-	char stats[PATH_MAX + 8];
-	if (!o->out[0])
-		return 0;
-	snprintf(stats, sizeof(stats), "%s/stats", o->out);
-	if ((mkdir(o->out, 0755) && errno != EEXIST) || (mkdir(stats, 0755) && errno != EEXIST)) {
-		fprintf(stderr, "pvkvm: cannot create %s: %s\n", stats, strerror(errno));
-		return -1;
-	}
 	return 0;
 }
 
@@ -727,12 +687,8 @@ static int report(const struct bench_opts *o, struct blk_bench_report *rep)
 	if (!o->out[0])
 		return 0;
 	snprintf(path, sizeof(path), "%s/blk.json", o->out);
-	int r = blk_bench_write_json(rep, path);
-	if (r) {
-		fprintf(stderr, "pvkvm: cannot write %s: %s\n", path, strerror(-r));
+	if (bench_report_written("blk", path, blk_bench_write_json(rep, path)))
 		return -1;
-	}
-	fprintf(stderr, "bench blk: wrote %s\n", path);
 	blk_bench_write_summary(rep, o->out);
 	if (!o->no_plot && blk_bench_plot(rep, o->out, o->plot_script) < 0)
 		return -1;
@@ -760,8 +716,8 @@ int bench_blk_main(int argc, char **argv)
 		status = r > 0 ? 0 : PVKVM_EXIT_USAGE;
 		goto out;
 	}
-	locate_plot_script(o);
-	if (make_out_dirs(o))
+	bench_locate_plot_script(o->plot_script, sizeof(o->plot_script), "plot-blk.gp");
+	if (bench_make_out_dirs(o->out))
 		goto out;
 	bool created = !o->image[0];
 	if (created && create_image(o, o->quick ? QUICK_IMAGE_BYTES : DEFAULT_IMAGE_BYTES)) {

@@ -371,31 +371,26 @@ static void run_one(struct bench_opts *o, unsigned int i, int m, struct net_benc
 	derive(r, c);
 }
 
+/* The mode is reported by its median round (bench_median_round); every
+ * round's packets/s is kept beside it. */
 static void keep_median(struct net_bench_result *out, const struct net_bench_result *rounds,
 			unsigned int n)
 {
-	unsigned int idx[NET_BENCH_MAX_ROUNDS] = { 0 };
+	double pps[BENCH_MAX_ROUNDS];
+	bool ok[BENCH_MAX_ROUNDS];
 
+	_Static_assert(NET_BENCH_MAX_ROUNDS <= BENCH_MAX_ROUNDS, "rounds");
 	for (unsigned int k = 0; k < n; k++) {
-		idx[k] = k;
-		for (unsigned int j = k; j > 0 && rounds[idx[j - 1]].pps > rounds[idx[j]].pps; j--) {
-			unsigned int t = idx[j];
-			idx[j] = idx[j - 1];
-			idx[j - 1] = t;
-		}
+		pps[k] = rounds[k].pps;
+		ok[k] = rounds[k].ok;
 	}
-	unsigned int pick = idx[n / 2];
-	for (unsigned int k = 0; k < n; k++)
-		if (!rounds[k].ok)
-			pick = k; /* a failure must show */
-	*out = rounds[pick];
+	*out = rounds[bench_median_round(pps, ok, n)];
 	out->nr_rounds = n;
 	for (unsigned int k = 0; k < n; k++)
 		out->round_pps[k] = rounds[k].ok ? rounds[k].pps : 0;
 }
 
-/* Modes run in rounds, the order rotated each round, so drift over the
- * minutes of a run (other load on the machine) falls on every mode. */
+/* Modes run in rounds, the order rotated each round (bench_round_mode). */
 static void run_case(struct bench_opts *o, unsigned int i, struct net_bench_result *res,
 		     unsigned int *n, unsigned int total)
 {
@@ -404,7 +399,7 @@ static void run_case(struct bench_opts *o, unsigned int i, struct net_bench_resu
 	memset(rounds, 0, sizeof(rounds));
 	for (o->round = 0; o->round < o->rounds; o->round++)
 		for (int k = 0; k < NB_NR_MODES; k++) {
-			int m = (int)((o->round + (unsigned int)k) % NB_NR_MODES);
+			int m = bench_round_mode(o->round, k, NB_NR_MODES);
 			if (!selected(o, i, m))
 				continue;
 			run_one(o, i, m, &rounds[m][o->round]);
@@ -536,55 +531,25 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 
 	if (r)
 		return r > 0 ? 1 : -1;
-	if (npos) {
-		fprintf(stderr, "pvkvm: unexpected argument '%s' (try --help)\n", argv[1]);
+	if (bench_check_args(npos, argv, o->guest, sizeof(o->guest)))
 		return -1;
-	}
 	if (!o->time_ms)
 		o->time_ms = o->quick ? 300 : 1000;
 	if (!o->rounds)
 		o->rounds = o->quick ? 1 : 3;
 	o->warmup_ms = o->quick ? 100 : 200;
-	if (!o->guest[0] && bench_default_guest(o->guest, sizeof(o->guest))) {
-		fprintf(stderr, "pvkvm: cannot locate the default guest; use --guest PATH\n");
-		return -1;
-	}
 	return 0;
-}
-
-static void locate_plot_script(struct bench_opts *o)
-{
-	char dir[PATH_MAX];
-
-	if (bench_default_guest(dir, sizeof(dir)))
-		return;
-	for (int i = 0; i < 2; i++) {
-		char *slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-	}
-	snprintf(o->plot_script, sizeof(o->plot_script), "%.*s/../scripts/plot-net.gp",
-		 PATH_MAX - 32, dir);
 }
 
 static int make_dirs(struct bench_opts *o)
 {
-	char stats[PATH_MAX + 8];
-
 	snprintf(o->switch_dir, sizeof(o->switch_dir), "/tmp/pvkvm-bench-net-XXXXXX");
 	if (!mkdtemp(o->switch_dir)) {
 		fprintf(stderr, "pvkvm: cannot create a switch directory: %s\n", strerror(errno));
 		return -1;
 	}
 	setenv("PVKVM_SWITCH_DIR", o->switch_dir, 1);
-	if (!o->out[0])
-		return 0;
-	snprintf(stats, sizeof(stats), "%s/stats", o->out);
-	if ((mkdir(o->out, 0755) && errno != EEXIST) || (mkdir(stats, 0755) && errno != EEXIST)) {
-		fprintf(stderr, "pvkvm: cannot create %s: %s\n", stats, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return bench_make_out_dirs(o->out);
 }
 
 static int report(const struct bench_opts *o, struct net_bench_report *rep)
@@ -596,12 +561,8 @@ static int report(const struct bench_opts *o, struct net_bench_report *rep)
 	if (!o->out[0])
 		return 0;
 	snprintf(path, sizeof(path), "%s/net.json", o->out);
-	int r = net_bench_write_json(rep, path);
-	if (r) {
-		fprintf(stderr, "pvkvm: cannot write %s: %s\n", path, strerror(-r));
+	if (bench_report_written("net", path, net_bench_write_json(rep, path)))
 		return -1;
-	}
-	fprintf(stderr, "bench net: wrote %s\n", path);
 	net_bench_write_summary(rep, o->out);
 	if (!o->no_plot && net_bench_plot(rep, o->out, o->plot_script) < 0)
 		return -1;
@@ -632,7 +593,7 @@ int bench_net_main(int argc, char **argv)
 		status = r > 0 ? 0 : PVKVM_EXIT_USAGE;
 		goto out;
 	}
-	locate_plot_script(o);
+	bench_locate_plot_script(o->plot_script, sizeof(o->plot_script), "plot-net.gp");
 	if (make_dirs(o) || nb_ns_setup(&o->ns))
 		goto out;
 	/* A guest that dies mid-run closes its pipe: not our death. */
