@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "host/core/stats.h"
 #include "host/core/vm.h"
 #include "host/services/evtchn.h"
 #include "host/services/grant.h"
@@ -118,6 +119,32 @@ static inline uint32_t fake_vm_grant(uint64_t gpa, bool readonly)
 static inline uint16_t fake_vm_grant_flags(uint32_t ref)
 {
 	return __atomic_load_n(&fake_vm_grant_entry(ref)->flags, __ATOMIC_ACQUIRE);
+}
+
+/* A counter of the backend's stats group (e.g. "blk0"); the test fails
+ * if there is none. */
+static inline uint64_t fake_vm_counter(const char *group, const char *name)
+{
+	for (struct stats_group *g = vm.stats.groups; g; g = g->next)
+		for (unsigned int i = 0; i < g->nr; i++)
+			if (!strcmp(g->name, group) && !strcmp(g->counters[i].name, name))
+				return stat_get(&g->counters[i].value);
+	cr_assert_fail("no counter %s", name);
+	return 0;
+}
+
+/* The backend's I/O thread counts a notification just after publishing
+ * what it stands for, so the frontend may see that first: waits up to
+ * max_ms for the count to reach want, and returns it. */
+static inline uint64_t fake_vm_counter_reaching(const char *group, const char *name,
+						uint64_t want, int max_ms)
+{
+	uint64_t v = fake_vm_counter(group, name);
+	for (int i = 0; i < max_ms && v < want; i++) {
+		usleep(1000);
+		v = fake_vm_counter(group, name);
+	}
+	return v;
 }
 
 #endif

@@ -70,6 +70,15 @@ static void start_backend(bool read_only, const struct blkback_config *cfg_in)
 	cr_assert_eq(dev->start(dev, &vm), 0);
 }
 
+/* For a test that restarts the backend with other settings. */
+static void stop_backend(void)
+{
+	dev->stop(dev, &vm);
+	vm.stats.groups = NULL;
+	blkback_destroy(dev);
+	store_remove(vm.store, BE_DIR);
+}
+
 static void setup_vm(void)
 {
 	fake_vm_setup(GNT_ENTRIES);
@@ -246,24 +255,12 @@ static void check_file(uint64_t sector, unsigned int nsect, unsigned int salt)
 
 static uint64_t counter(const char *name)
 {
-	for (struct stats_group *g = vm.stats.groups; g; g = g->next)
-		for (unsigned int i = 0; i < g->nr; i++)
-			if (!strcmp(g->name, "blk0") && !strcmp(g->counters[i].name, name))
-				return stat_get(&g->counters[i].value);
-	cr_assert_fail("no counter %s", name);
-	return 0;
+	return fake_vm_counter("blk0", name);
 }
 
-/* The I/O thread counts a notification just after publishing the responses
- * it stands for, so the frontend may see those first: wait for the count. */
 static uint64_t counter_reaching(const char *name, uint64_t want)
 {
-	uint64_t v = counter(name);
-	for (int i = 0; i < 2000 && v < want; i++) {
-		usleep(1000);
-		v = counter(name);
-	}
-	return v;
+	return fake_vm_counter_reaching("blk0", name, want, 2000);
 }
 
 /* ---- tests --------------------------------------------------------------------------- */
@@ -561,10 +558,7 @@ Test(blkback, invalid_requests_get_error_responses)
 
 Test(blkback, read_only_disk_refuses_writes)
 {
-	dev->stop(dev, &vm);
-	vm.stats.groups = NULL;
-	blkback_destroy(dev);
-	store_remove(vm.store, BE_DIR);
+	stop_backend();
 	start_backend(true, NULL);
 	uint64_t v;
 	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/info", &v), 0);
@@ -610,81 +604,6 @@ Test(blkback, impossible_producer_index_stops_the_device)
 	cr_assert_eq(fake_vm_grant_flags(1) & PVKVM_GTF_WRITING, 0, "ring page released");
 }
 
-/* A frontend that polls and never re-arms rsp_event is notified once (the
- * initial rsp_event = 1), however many batches the backend pushes. */
-Test(blkback, a_polling_frontend_is_not_notified_again)
-{
-	connect_frontend(0);
-	for (unsigned int round = 0; round < 4; round++) {
-		for (unsigned int i = 0; i < 8; i++) {
-			struct pvkvm_blkif_request *r = next_req();
-			r->operation = PVKVM_BLKIF_OP_READ;
-			r->id = round * 8 + i;
-			r->sector_number = i * 8;
-			r->nr_segments = 1;
-			r->u.seg[0] = (struct pvkvm_blkif_segment){
-				fake_vm_grant(fake_vm_alloc_pages(1), false), 0, 7, 0 };
-		}
-		push();
-		unsigned int got = 0;
-		for (int spins = 0; got < 8 && spins < 20000; spins++) {
-			struct pvkvm_blkif_response rsp;
-			int r = blkif_front_take_rsp(&fe.front, &rsp);
-			cr_assert_geq(r, 0);
-			if (r == 1) {
-				cr_assert_eq(rsp.status, PVKVM_BLKIF_RSP_OKAY);
-				got++;
-			} else {
-				usleep(500);
-			}
-		}
-		cr_assert_eq(got, 8);
-	}
-	cr_assert_geq(counter_reaching("notifications_suppressed", 3), 3);
-	cr_assert_eq(counter("notifications_sent"), 1);
-}
-
-Test(blkback, always_notify_mode_notifies_every_push)
-{
-	dev->stop(dev, &vm);
-	vm.stats.groups = NULL;
-	blkback_destroy(dev);
-	store_remove(vm.store, BE_DIR);
-	struct blkback_config cfg;
-	blkback_config_default(&cfg, 0);
-	cfg.notify = PVKVM_RING_ALWAYS;
-	cfg.discard = false;
-	start_backend(false, &cfg);
-	uint64_t v;
-	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/feature-discard", &v), 0);
-	cr_assert_eq(v, 0);
-	connect_frontend(0);
-	struct pvkvm_blkif_request *r = next_req();
-	r->operation = PVKVM_BLKIF_OP_DISCARD;
-	r->id = 3;
-	r->u.discard.nr_sectors = 8;
-	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_NOTSUPP);
-	cr_assert_geq(counter_reaching("notifications_sent", 1), 1);
-	cr_assert_eq(counter("notifications_suppressed"), 0);
-}
-
-/* ---- the --disk knobs (notify=, batch=, ring_pages=) ------------------------------------ */
-
-static void restart_backend_with(const char *disk_spec)
-{
-	struct disk_opt o;
-	char err[256];
-	cr_assert_eq(disk_opt_parse(disk_spec, &o, err, sizeof(err)), 0, "%s", err);
-	dev->stop(dev, &vm);
-	vm.stats.groups = NULL;
-	blkback_destroy(dev);
-	store_remove(vm.store, BE_DIR);
-	store_remove(vm.store, FE_DIR); /* a second connection starts afresh */
-	struct blkback_config cfg;
-	disk_opt_blkback_config(&o, 0, &cfg);
-	start_backend(false, &cfg);
-}
-
 /* Rounds of 8 reads, each pushed at once and then polled for without ever
  * re-arming rsp_event: a suppressing backend notifies once (the initial
  * rsp_event), an always-notifying one on each push that published. */
@@ -715,6 +634,51 @@ static void polling_rounds(unsigned int rounds)
 		}
 		cr_assert_eq(got, 8);
 	}
+}
+
+/* A frontend that polls and never re-arms rsp_event is notified once (the
+ * initial rsp_event = 1), however many batches the backend pushes. */
+Test(blkback, a_polling_frontend_is_not_notified_again)
+{
+	connect_frontend(0);
+	polling_rounds(4);
+	cr_assert_geq(counter_reaching("notifications_suppressed", 3), 3);
+	cr_assert_eq(counter("notifications_sent"), 1);
+}
+
+Test(blkback, always_notify_mode_notifies_every_push)
+{
+	stop_backend();
+	struct blkback_config cfg;
+	blkback_config_default(&cfg, 0);
+	cfg.notify = PVKVM_RING_ALWAYS;
+	cfg.discard = false;
+	start_backend(false, &cfg);
+	uint64_t v;
+	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/feature-discard", &v), 0);
+	cr_assert_eq(v, 0);
+	connect_frontend(0);
+	struct pvkvm_blkif_request *r = next_req();
+	r->operation = PVKVM_BLKIF_OP_DISCARD;
+	r->id = 3;
+	r->u.discard.nr_sectors = 8;
+	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_NOTSUPP);
+	cr_assert_geq(counter_reaching("notifications_sent", 1), 1);
+	cr_assert_eq(counter("notifications_suppressed"), 0);
+}
+
+/* ---- the --disk knobs (notify=, batch=, ring_pages=) ------------------------------------ */
+
+static void restart_backend_with(const char *disk_spec)
+{
+	struct disk_opt o;
+	char err[256];
+	cr_assert_eq(disk_opt_parse(disk_spec, &o, err, sizeof(err)), 0, "%s", err);
+	stop_backend();
+	store_remove(vm.store, FE_DIR); /* a second connection starts afresh */
+	struct blkback_config cfg;
+	disk_opt_blkback_config(&o, 0, &cfg);
+	start_backend(false, &cfg);
 }
 
 static uint64_t notifications_for(const char *disk_spec, unsigned int rounds)
@@ -761,10 +725,7 @@ Test(blkback, ring_pages_knob_caps_the_offered_order)
 
 static void restart_backend_polling(unsigned int poll_us)
 {
-	dev->stop(dev, &vm);
-	vm.stats.groups = NULL;
-	blkback_destroy(dev);
-	store_remove(vm.store, BE_DIR);
+	stop_backend();
 	struct blkback_config cfg;
 	blkback_config_default(&cfg, 0);
 	cfg.poll_us = poll_us;

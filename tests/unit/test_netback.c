@@ -263,22 +263,12 @@ static struct net_pkt *sent(unsigned int i)
 
 static uint64_t counter(const char *name)
 {
-	for (struct stats_group *g = vm.stats.groups; g; g = g->next)
-		for (unsigned int i = 0; i < g->nr; i++)
-			if (!strcmp(g->name, "net0") && !strcmp(g->counters[i].name, name))
-				return stat_get(&g->counters[i].value);
-	cr_assert_fail("no counter %s", name);
-	return 0;
+	return fake_vm_counter("net0", name);
 }
 
 static uint64_t counter_reaching(const char *name, uint64_t want)
 {
-	uint64_t v = counter(name);
-	for (int i = 0; i < 5000 && v < want; i++) {
-		usleep(1000);
-		v = counter(name);
-	}
-	return v;
+	return fake_vm_counter_reaching("net0", name, want, 5000);
 }
 
 /* ---- tests -------------------------------------------------------------------------- */
