@@ -120,12 +120,7 @@ static void teardown(void)
 {
 	if (vm.kvm_fd < 0)
 		return;
-	while (vm.devices) {
-		struct device *d = vm.devices;
-		vm.devices = d->next;
-		if (d->stop)
-			d->stop(d, &vm);
-	}
+	vm_stop_devices(&vm);
 	rcu_unregister_thread();
 	store_free(vm.store);
 	grant_table_free(vm.grants);

@@ -35,16 +35,6 @@
 static struct vm vm;
 static struct device *peer;
 
-static void stop_devices(void)
-{
-	while (vm.devices) {
-		struct device *d = vm.devices;
-		vm.devices = d->next;
-		if (d->stop)
-			d->stop(d, &vm);
-	}
-}
-
 static void setup(void)
 {
 	memset(&vm, 0, sizeof(vm));
@@ -78,7 +68,7 @@ static void teardown(void)
 {
 	if (vm.kvm_fd < 0)
 		return;
-	stop_devices();
+	vm_stop_devices(&vm);
 	rcu_unregister_thread();
 	store_free(vm.store);
 	grant_table_free(vm.grants);
