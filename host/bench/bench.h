@@ -3,8 +3,10 @@
 #ifndef PVKVM_BENCH_H
 #define PVKVM_BENCH_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* `pvkvm bench hypercall [options]`: argv[0] is "hypercall". Exit status. */
 int bench_hypercall_main(int argc, char **argv);
@@ -19,6 +21,30 @@ int bench_default_guest(char *buf, size_t len);
 
 /* The directory of the running pvkvm binary: 0, or -1. */
 int bench_self_dir(char *buf, size_t len);
+
+/*
+ * The options the guest benchmarks (blk, net) share, the first member of
+ * each one's options struct: the cli handlers below take that struct as
+ * their state.
+ */
+struct bench_base_opts {
+	char out[PATH_MAX];         /* --out DIR, "" = none */
+	char guest[PATH_MAX];       /* --guest, or the default guest */
+	char plot_script[PATH_MAX];
+	bool quick, no_plot;
+	uint64_t time_ms, warmup_ms;
+	unsigned int rounds;        /* --rounds */
+	unsigned int round;         /* the one running (stats file names) */
+};
+
+/* cli_option handlers for --out, --guest, --quick, --no-plot and --rounds
+ * (1..BENCH_MAX_ROUNDS), on a state whose first member is a
+ * struct bench_base_opts. */
+int bench_opt_out(void *st, const char *arg);
+int bench_opt_guest(void *st, const char *arg);
+int bench_opt_quick(void *st, const char *arg);
+int bench_opt_no_plot(void *st, const char *arg);
+int bench_opt_rounds(void *st, const char *arg);
 
 /* A blk/net-style benchmark's --out DIR: DIR and DIR/stats/ (per-run
  * counters), either may exist already. OUT "" (no --out) creates nothing.

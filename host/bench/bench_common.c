@@ -2,6 +2,8 @@
 /* What every `pvkvm bench` subcommand needs: see bench.h. */
 #include "host/bench/bench.h"
 
+#include "host/util/cli.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -132,4 +134,41 @@ unsigned int bench_median_round(const double *value, const bool *ok, unsigned in
 		if (!ok[k])
 			pick = k;
 	return pick;
+}
+
+int bench_opt_out(void *st, const char *arg)
+{
+	struct bench_base_opts *b = st;
+	snprintf(b->out, sizeof(b->out), "%s", arg);
+	return 0;
+}
+
+int bench_opt_guest(void *st, const char *arg)
+{
+	struct bench_base_opts *b = st;
+	snprintf(b->guest, sizeof(b->guest), "%s", arg);
+	return 0;
+}
+
+int bench_opt_quick(void *st, const char *arg)
+{
+	(void)arg;
+	((struct bench_base_opts *)st)->quick = true;
+	return 0;
+}
+
+int bench_opt_no_plot(void *st, const char *arg)
+{
+	(void)arg;
+	((struct bench_base_opts *)st)->no_plot = true;
+	return 0;
+}
+
+int bench_opt_rounds(void *st, const char *arg)
+{
+	uint64_t n;
+	if (cli_parse_uint("--rounds", arg, 1, BENCH_MAX_ROUNDS, &n))
+		return -1;
+	((struct bench_base_opts *)st)->rounds = (unsigned int)n;
+	return 0;
 }
