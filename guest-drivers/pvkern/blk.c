@@ -48,13 +48,6 @@ static const struct blk_driver *driver_of(enum blk_mode m)
 	}
 }
 
-static bool store_has(const char *path)
-{
-	char v[16];
-
-	return store_read(path, v, sizeof(v)) >= 0;
-}
-
 /* The fastest path the VMM offers for disk index: a PV backend, else the
  * sync hypercall, else the emulated ATA disk (DMA before PIO). fv, fv-dma
  * and sync disks are found

@@ -14,6 +14,7 @@
 
 #include "console.h"
 #include "events.h"
+#include "front_ops.h"
 #include "gnttab.h"
 #include "guest-drivers/core/blkfront_core.h"
 #include "hypercall.h"
@@ -41,35 +42,11 @@ struct blk_pv {
 
 /* ---- ops for the core ---------------------------------------------------- */
 
-static int pv_grant(void *ctx, uint64_t frame, bool readonly)
-{
-	(void)ctx;
-	return gnttab_grant(frame, readonly);
-}
-
-static int pv_ungrant(void *ctx, uint32_t ref)
-{
-	(void)ctx;
-	return gnttab_end_access(ref);
-}
-
 static void pv_notify(void *ctx)
 {
 	struct blk_pv *p = ctx;
 
 	evtchn_send(p->port);
-}
-
-static void *pv_alloc_pages(void *ctx, size_t n)
-{
-	(void)ctx;
-	return page_alloc(n);
-}
-
-static uint64_t pv_virt_to_frame(void *ctx, const void *va)
-{
-	(void)ctx;
-	return gpa_to_frame(va);
 }
 
 /* ---- handshake -------------------------------------------------------------- */
@@ -134,8 +111,8 @@ static int publish_ring(struct blk_pv *p)
 static int setup_ring(struct blk_dev *d, struct blk_pv *p)
 {
 	const struct blkfront_ops ops = {
-		.grant = pv_grant, .ungrant = pv_ungrant, .notify = pv_notify,
-		.alloc_pages = pv_alloc_pages, .virt_to_frame = pv_virt_to_frame,
+		.grant = front_op_grant, .ungrant = front_op_ungrant, .notify = pv_notify,
+		.alloc_pages = front_op_alloc_pages, .virt_to_frame = front_op_virt_to_frame,
 		.ctx = p,
 	};
 	struct blkfront_limits lim;

@@ -103,3 +103,24 @@ bool parse_u64(const char *s, uint64_t *out)
 	*out = v;
 	return true;
 }
+
+bool parse_hex_u16(const char *s, uint16_t *out)
+{
+	uint32_t v = 0;
+
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !s[2])
+		return false;
+	for (s += 2; *s; s++) {
+		char c = *s;
+		uint32_t d = c >= '0' && c <= '9'   ? (uint32_t)(c - '0')
+			     : c >= 'a' && c <= 'f' ? (uint32_t)(c - 'a' + 10)
+			     : c >= 'A' && c <= 'F' ? (uint32_t)(c - 'A' + 10)
+						    : 16u;
+
+		if (d > 15 || v > 0xfff)
+			return false;
+		v = v << 4 | d;
+	}
+	*out = (uint16_t)v;
+	return true;
+}

@@ -23,6 +23,8 @@ int strncmp(const char *a, const char *b, size_t n);
 size_t strlcpy(char *dst, const char *src, size_t size);
 /* Decimal only; false on an empty string, junk or overflow. */
 bool parse_u64(const char *s, uint64_t *out);
+/* "0x" or "0X" and 1..4 hex digits (either case); false on anything else. */
+bool parse_hex_u16(const char *s, uint16_t *out);
 
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;

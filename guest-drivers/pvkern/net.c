@@ -50,13 +50,6 @@ static const struct net_driver *driver_of(enum net_mode m)
 	}
 }
 
-static bool store_has(const char *path)
-{
-	char v[16];
-
-	return store_read(path, v, sizeof(v)) >= 0;
-}
-
 /* The mode the VMM attached interface index in, found through the store
  * only: touching the NE2000's or the e1000's ports when the VMM did not open them in the
  * I/O bitmap is a #GP that ends the guest. */

@@ -251,27 +251,6 @@ static int e1000_reset(struct e1k *n)
 	return 0;
 }
 
-static bool e1k_parse_base(const char *s, uint16_t *out)
-{
-	uint32_t v = 0;
-
-	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !s[2])
-		return false;
-	for (s += 2; *s; s++) {
-		char c = *s;
-		uint32_t d = c >= '0' && c <= '9'   ? (uint32_t)(c - '0')
-			     : c >= 'a' && c <= 'f' ? (uint32_t)(c - 'a' + 10)
-			     : c >= 'A' && c <= 'F' ? (uint32_t)(c - 'A' + 10)
-						    : 16u;
-
-		if (d > 15 || v > 0xfff)
-			return false;
-		v = v << 4 | d;
-	}
-	*out = (uint16_t)v;
-	return v != 0;
-}
-
 static int e1000_open(struct net_dev *d, unsigned int index)
 {
 	struct e1k *n = &e1k_state;
@@ -281,7 +260,7 @@ static int e1000_open(struct net_dev *d, unsigned int index)
 	snprintf(path, sizeof(path), NET_KEY_E1000_IO_BASE, index);
 	if (store_read(path, val, sizeof(val)) < 0)
 		return -PVKVM_ENOENT; /* window closed: never touch it */
-	if (!e1k_parse_base(val, &n->base))
+	if (!parse_hex_u16(val, &n->base) || !n->base)
 		return -PVKVM_EINVAL;
 	r = e1k_alloc_rings(n);
 	if (r < 0)

@@ -243,27 +243,6 @@ static void ne2k_init_8390(struct ne2k *n, const uint8_t mac[NET_ETH_ALEN])
 	ne2k_outb(n, NE_RCR, RCR_AB);
 }
 
-static bool ne2k_parse_base(const char *s, uint16_t *out)
-{
-	uint32_t v = 0;
-
-	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !s[2])
-		return false;
-	for (s += 2; *s; s++) {
-		char c = *s;
-		uint32_t d = c >= '0' && c <= '9'   ? (uint32_t)(c - '0')
-			     : c >= 'a' && c <= 'f' ? (uint32_t)(c - 'a' + 10)
-			     : c >= 'A' && c <= 'F' ? (uint32_t)(c - 'A' + 10)
-						    : 16u;
-
-		if (d > 15 || v > 0xfff)
-			return false;
-		v = v << 4 | d;
-	}
-	*out = (uint16_t)v;
-	return v != 0;
-}
-
 static int ne2k_open(struct net_dev *d, unsigned int index)
 {
 	struct ne2k *n = &ne2k_state;
@@ -273,7 +252,7 @@ static int ne2k_open(struct net_dev *d, unsigned int index)
 	snprintf(path, sizeof(path), NET_KEY_NE2000_IO_BASE, index);
 	if (store_read(path, val, sizeof(val)) < 0)
 		return -PVKVM_ENOENT; /* ports closed: never touch them */
-	if (!ne2k_parse_base(val, &n->base))
+	if (!parse_hex_u16(val, &n->base) || !n->base)
 		return -PVKVM_EINVAL;
 	d->priv = n;
 	r = ne2k_reset(n);

@@ -14,6 +14,7 @@
 
 #include "console.h"
 #include "events.h"
+#include "front_ops.h"
 #include "gnttab.h"
 #include "guest-drivers/core/netfront_core.h"
 #include "hypercall.h"
@@ -36,29 +37,11 @@ struct net_pv {
 
 /* ---- ops for the core ---------------------------------------------------- */
 
-static int pv_grant(void *ctx, uint64_t frame, bool readonly)
-{
-	(void)ctx;
-	return gnttab_grant(frame, readonly);
-}
-
 static void pv_notify(void *ctx)
 {
 	struct net_pv *p = ctx;
 
 	evtchn_send(p->port);
-}
-
-static void *pv_alloc_pages(void *ctx, size_t n)
-{
-	(void)ctx;
-	return page_alloc(n);
-}
-
-static uint64_t pv_virt_to_frame(void *ctx, const void *va)
-{
-	(void)ctx;
-	return gpa_to_frame(va);
 }
 
 /* ---- handshake -------------------------------------------------------------- */
@@ -81,8 +64,8 @@ static int read_backend_info(struct net_dev *d, struct net_pv *p)
 static int setup_rings(struct net_dev *d, struct net_pv *p)
 {
 	const struct netfront_ops ops = {
-		.grant = pv_grant, .notify = pv_notify,
-		.alloc_pages = pv_alloc_pages, .virt_to_frame = pv_virt_to_frame,
+		.grant = front_op_grant, .notify = pv_notify,
+		.alloc_pages = front_op_alloc_pages, .virt_to_frame = front_op_virt_to_frame,
 		.ctx = p,
 	};
 	int64_t port = hc0(PVKVM_HC_EVTCHN_ALLOC);

@@ -30,6 +30,13 @@ int store_read(const char *path, char *buf, size_t size)
 	return (int)r;
 }
 
+bool store_has(const char *path)
+{
+	char v[16];
+
+	return store_read(path, v, sizeof(v)) >= 0;
+}
+
 int store_read_u64(const char *path, uint64_t *out)
 {
 	char buf[32];

@@ -6,6 +6,7 @@
 #ifndef PVKERN_STORE_H
 #define PVKERN_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,9 @@
 /* Copies the value NUL-terminated into buf (truncated to size-1) and returns
  * its full length, or a PVKVM_E*. */
 int store_read(const char *path, char *buf, size_t size);
+/* Whether the key is there (readable): how drivers find what the VMM
+ * attached without touching its ports. */
+bool store_has(const char *path);
 /* Parses a decimal value; 0, -PVKVM_ENOENT or -PVKVM_EINVAL. */
 int store_read_u64(const char *path, uint64_t *out);
 int store_write(const char *path, const char *value);

@@ -46,14 +46,8 @@ static const struct blk_bench_case cases[] = {
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
 
 struct bench_opts {
-	char out[PATH_MAX];
+	struct bench_base_opts base; /* first: bench_opt_* take it; time_ms: all rounds together */
 	char image[PATH_MAX];
-	char guest[PATH_MAX];
-	char plot_script[PATH_MAX];
-	bool quick, no_plot;
-	uint64_t time_ms, warmup_ms; /* time_ms: all rounds together */
-	unsigned int rounds;
-	unsigned int round;          /* the one running (stats file names) */
 	char pv_opts[256];          /* appended to the pv disk's --disk spec */
 	char guest_opts[128];       /* appended to pv's blkbench command line */
 	char sweep[256];            /* --sweep KNOB=v1,v2,...: "" = none */
@@ -167,7 +161,7 @@ static void finish_guest_result(struct guest_run *g, int status)
 /* Each round gets its share of the measured time. */
 static uint64_t round_ms(const struct bench_opts *o)
 {
-	uint64_t ms = o->time_ms / o->rounds;
+	uint64_t ms = o->base.time_ms / o->base.rounds;
 	return ms < 100 ? 100 : ms;
 }
 
@@ -176,7 +170,7 @@ static void guest_cmdline(char *buf, size_t n, const struct blk_bench_case *c,
 {
 	snprintf(buf, n, "blkbench mode=%s rw=%s bs=%u qd=%u time_ms=%llu warmup_ms=%llu%s%.100s",
 		 blk_bench_mode_name(m), c->rw, c->bs, c->qd,
-		 (unsigned long long)round_ms(o), (unsigned long long)o->warmup_ms,
+		 (unsigned long long)round_ms(o), (unsigned long long)o->base.warmup_ms,
 		 m == BB_PV && o->guest_opts[0] ? " " : "", m == BB_PV ? o->guest_opts : "");
 }
 
@@ -198,13 +192,13 @@ static void run_guest(const struct bench_opts *o, const struct blk_bench_case *c
 		return;
 	}
 	guest_cmdline(cmdline, sizeof(cmdline), c, m, o);
-	snprintf(stats_path, sizeof(stats_path), "%s/stats/%s%s-%s-r%u.json", o->out, c->name,
-		 o->run_tag, blk_bench_mode_name(m), o->round);
+	snprintf(stats_path, sizeof(stats_path), "%s/stats/%s%s-%s-r%u.json", o->base.out, c->name,
+		 o->run_tag, blk_bench_mode_name(m), o->base.round);
 	struct launch l = {
-		.guest = o->guest, .cmdline = cmdline, .mem_size = 64ull << 20,
+		.guest = o->base.guest, .cmdline = cmdline, .mem_size = 64ull << 20,
 		.nr_vcpus = 1,
-		.timeout_s = (unsigned int)((round_ms(o) + o->warmup_ms) / 1000 + 60),
-		.stats_json = o->out[0] ? stats_path : NULL,
+		.timeout_s = (unsigned int)((round_ms(o) + o->base.warmup_ms) / 1000 + 60),
+		.stats_json = o->base.out[0] ? stats_path : NULL,
 		.console = guest_console, .console_ctx = g,
 		.attach = guest_attach, .ctx = g,
 	};
@@ -222,7 +216,7 @@ static void run_host(const struct bench_opts *o, const struct blk_bench_case *c,
 	struct hostdirect_cfg cfg = {
 		.path = o->image, .write = strstr(c->rw, "write") != NULL,
 		.random = strncmp(c->rw, "rand", 4) == 0, .bs = c->bs, .qd = c->qd,
-		.warmup_ms = o->warmup_ms, .time_ms = round_ms(o), .seed = 1,
+		.warmup_ms = o->base.warmup_ms, .time_ms = round_ms(o), .seed = 1,
 	};
 	struct hostdirect_result hr;
 	if (hostdirect_run(&cfg, &hr, res->error, sizeof(res->error)))
@@ -267,11 +261,11 @@ static void progress(const struct bench_opts *o, const struct blk_bench_case *c,
 {
 	if (r->ok)
 		fprintf(stderr, "bench blk [%3u/%u] %-18s %-6s round %u/%u qd=%-2u %10.0f IOPS %9.2f MB/s  exits/req %.3f\n",
-			n, total, c->name, blk_bench_mode_name(m), o->round + 1, o->rounds,
+			n, total, c->name, blk_bench_mode_name(m), o->base.round + 1, o->base.rounds,
 			r->qd, r->iops, r->mbps, r->exits_per_req);
 	else
 		fprintf(stderr, "bench blk [%3u/%u] %-18s %-6s round %u/%u FAILED: %s\n", n, total,
-			c->name, blk_bench_mode_name(m), o->round + 1, o->rounds, r->error);
+			c->name, blk_bench_mode_name(m), o->base.round + 1, o->base.rounds, r->error);
 }
 
 static bool selected(const struct bench_opts *o, unsigned int i, int m)
@@ -291,47 +285,42 @@ static void run_one(const struct bench_opts *o, unsigned int i, int m,
 	derive(r);
 }
 
-/* The mode is reported by its median round (a failed round wins: a failure
- * must show); every round's IOPS is kept beside it. */
+/* The mode is reported by its median round (bench_median_round); every
+ * round's IOPS is kept beside it. */
 static void keep_median(struct blk_bench_result *out,
 			const struct blk_bench_result *rounds, unsigned int n)
 {
-	unsigned int idx[BLK_BENCH_MAX_ROUNDS] = { 0 };
+	double iops[BENCH_MAX_ROUNDS];
+	bool ok[BENCH_MAX_ROUNDS];
+
+	_Static_assert(BLK_BENCH_MAX_ROUNDS == BENCH_MAX_ROUNDS, "--rounds bound");
 	for (unsigned int k = 0; k < n; k++) {
-		idx[k] = k;
-		for (unsigned int j = k; j > 0 && rounds[idx[j - 1]].iops > rounds[idx[j]].iops; j--) {
-			unsigned int t = idx[j];
-			idx[j] = idx[j - 1];
-			idx[j - 1] = t;
-		}
+		iops[k] = rounds[k].iops;
+		ok[k] = rounds[k].ok;
 	}
-	unsigned int pick = idx[n / 2];
-	for (unsigned int k = 0; k < n; k++)
-		if (!rounds[k].ok)
-			pick = k;
-	*out = rounds[pick];
+	*out = rounds[bench_median_round(iops, ok, n)];
 	out->nr_rounds = n;
 	for (unsigned int k = 0; k < n; k++)
 		out->round_iops[k] = rounds[k].ok ? rounds[k].iops : 0;
 }
 
 /*
- * Every case runs its modes in rounds, the order rotated each round, so
- * that the disk's drift over minutes (±10-20% on these virtual disks) falls
- * on every mode alike instead of on whichever ran last.
+ * Every case runs its modes in rounds, the order rotated each round
+ * (bench_round_mode): the disk drifts ±10-20% over minutes on these
+ * virtual disks.
  */
 static void run_case(struct bench_opts *o, unsigned int i,
 		     struct blk_bench_result *res, unsigned int *n, unsigned int total)
 {
 	static struct blk_bench_result rounds[BB_NR_MODES][BLK_BENCH_MAX_ROUNDS];
 	memset(rounds, 0, sizeof(rounds));
-	for (o->round = 0; o->round < o->rounds; o->round++) {
+	for (o->base.round = 0; o->base.round < o->base.rounds; o->base.round++) {
 		for (int k = 0; k < BB_NR_MODES; k++) {
-			int m = (int)((o->round + (unsigned int)k) % BB_NR_MODES);
+			int m = bench_round_mode(o->base.round, k, BB_NR_MODES);
 			if (!selected(o, i, m))
 				continue;
-			run_one(o, i, m, &rounds[m][o->round]);
-			progress(o, &cases[i], (enum blk_bench_mode)m, &rounds[m][o->round],
+			run_one(o, i, m, &rounds[m][o->base.round]);
+			progress(o, &cases[i], (enum blk_bench_mode)m, &rounds[m][o->base.round],
 				 ++*n, total);
 		}
 	}
@@ -341,7 +330,7 @@ static void run_case(struct bench_opts *o, unsigned int i,
 			snprintf(res[m].error, sizeof(res[m].error), "not run (--case/--modes)");
 			continue;
 		}
-		keep_median(&res[m], rounds[m], o->rounds);
+		keep_median(&res[m], rounds[m], o->base.rounds);
 	}
 }
 
@@ -350,7 +339,7 @@ static void run_cases(struct bench_opts *o, struct blk_bench_result (*res)[BB_NR
 	unsigned int n = 0, total = 0;
 	for (unsigned int i = 0; i < NR_CASES; i++)
 		for (int m = 0; m < BB_NR_MODES; m++)
-			total += selected(o, i, m) * o->rounds;
+			total += selected(o, i, m) * o->base.rounds;
 	for (unsigned int i = 0; i < NR_CASES; i++)
 		run_case(o, i, res[i], &n, total);
 }
@@ -452,7 +441,7 @@ static int run_sweep(struct bench_opts *o, const struct platform_facts *platform
 	if (!pts)
 		return PVKVM_EXIT_VMM_ERROR;
 	struct blk_bench_result res[BB_NR_MODES];
-	unsigned int n = 0, total = plan.nr * 2 * o->rounds;
+	unsigned int n = 0, total = plan.nr * 2 * o->base.rounds;
 	bool ok = true;
 	for (unsigned int v = 0; v < plan.nr; v++) {
 		apply_value(o, base_pv, base_guest, plan.knob, plan.values[v]);
@@ -469,19 +458,19 @@ static int run_sweep(struct bench_opts *o, const struct platform_facts *platform
 	}
 	struct blk_sweep_report rep = {
 		.knob = plan.knob->name, .applies = plan.knob->applies,
-		.case_name = cases[ci].name, .rounds = o->rounds, .time_ms = round_ms(o),
-		.warmup_ms = o->warmup_ms, .pts = pts, .nr_pts = plan.nr, .platform = platform,
+		.case_name = cases[ci].name, .rounds = o->base.rounds, .time_ms = round_ms(o),
+		.warmup_ms = o->base.warmup_ms, .pts = pts, .nr_pts = plan.nr, .platform = platform,
 	};
 	blk_sweep_print_table(&rep, stdout);
 	fflush(stdout);
-	if (o->out[0]) {
-		if (blk_sweep_write_json(&rep, o->out))
+	if (o->base.out[0]) {
+		if (blk_sweep_write_json(&rep, o->base.out))
 			ok = false;
-		char *slash = strrchr(o->plot_script, '/');
+		char *slash = strrchr(o->base.plot_script, '/');
 		if (slash)
-			snprintf(slash + 1, sizeof(o->plot_script) - (size_t)(slash + 1 - o->plot_script),
+			snprintf(slash + 1, sizeof(o->base.plot_script) - (size_t)(slash + 1 - o->base.plot_script),
 				 "plot-sweep.gp");
-		if (!o->no_plot && blk_sweep_plot(&rep, o->out, o->plot_script) < 0)
+		if (!o->base.no_plot && blk_sweep_plot(&rep, o->base.out, o->base.plot_script) < 0)
 			ok = false;
 	}
 	free(pts);
@@ -536,50 +525,15 @@ static uint64_t file_size(const char *path)
 
 /* ---- options ---------------------------------------------------------------------- */
 
-static int opt_out(void *st, const char *arg)
-{
-	snprintf(((struct bench_opts *)st)->out, PATH_MAX, "%s", arg);
-	return 0;
-}
-
 static int opt_image(void *st, const char *arg)
 {
 	snprintf(((struct bench_opts *)st)->image, PATH_MAX, "%s", arg);
 	return 0;
 }
 
-static int opt_guest(void *st, const char *arg)
-{
-	snprintf(((struct bench_opts *)st)->guest, PATH_MAX, "%s", arg);
-	return 0;
-}
-
-static int opt_quick(void *st, const char *arg)
-{
-	(void)arg;
-	((struct bench_opts *)st)->quick = true;
-	return 0;
-}
-
-static int opt_no_plot(void *st, const char *arg)
-{
-	(void)arg;
-	((struct bench_opts *)st)->no_plot = true;
-	return 0;
-}
-
 static int opt_time(void *st, const char *arg)
 {
-	return cli_parse_uint("--time-ms", arg, 10, 600000, &((struct bench_opts *)st)->time_ms);
-}
-
-static int opt_rounds(void *st, const char *arg)
-{
-	uint64_t n;
-	if (cli_parse_uint("--rounds", arg, 1, BLK_BENCH_MAX_ROUNDS, &n))
-		return -1;
-	((struct bench_opts *)st)->rounds = (unsigned int)n;
-	return 0;
+	return cli_parse_uint("--time-ms", arg, 10, 600000, &((struct bench_opts *)st)->base.time_ms);
 }
 
 static int opt_case(void *st, const char *arg)
@@ -641,13 +595,13 @@ static int opt_sweep(void *st, const char *arg)
 }
 
 static const struct cli_option blk_options[] = {
-	{"out", 'o', "DIR", "write DIR/blk.json, DIR/blk.dat, DIR/blk.png, DIR/blk.svg and per-run counters in DIR/stats/", opt_out},
+	{"out", 'o', "DIR", "write DIR/blk.json, DIR/blk.dat, DIR/blk.png, DIR/blk.svg and per-run counters in DIR/stats/", bench_opt_out},
 	{"image", 'i', "PATH", "use this raw image (its data is OVERWRITTEN by the write cases); default: a new temporary 256 MiB file, removed at the end", opt_image},
-	{"quick", 'q', NULL, "short runs (300 ms each, 64 MiB image): for CI, not for figures", opt_quick},
+	{"quick", 'q', NULL, "short runs (300 ms each, 64 MiB image): for CI, not for figures", bench_opt_quick},
 	{"time-ms", 't', "MS", "measured time per case and mode, split over the rounds (default 2500; --quick 300)", opt_time},
-	{"rounds", 'r', "N", "run each case's modes N times, interleaved, and report each mode's median round (default 5; --quick 1)", opt_rounds},
-	{"no-plot", 0, NULL, "do not run gnuplot", opt_no_plot},
-	{"guest", 'g', "PATH", "guest kernel (default: guest/pvkern.elf next to the pvkvm binary)", opt_guest},
+	{"rounds", 'r', "N", "run each case's modes N times, interleaved, and report each mode's median round (default 5; --quick 1)", bench_opt_rounds},
+	{"no-plot", 0, NULL, "do not run gnuplot", bench_opt_no_plot},
+	{"guest", 'g', "PATH", "guest kernel (default: guest/pvkern.elf next to the pvkvm binary)", bench_opt_guest},
 	{"case", 'c', "NAME", "run only this case (repeatable), e.g. randread-4k-qd32: for experiments, not for the table", opt_case},
 	{"modes", 'm', "LIST", "run only these modes, e.g. host,pv: for experiments, not for the table", opt_modes},
 	{"pv-opts", 0, "OPTS", "append OPTS to the pv disk's --disk spec, e.g. poll_us=0: for experiments", opt_pv_opts},
@@ -674,48 +628,13 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	int npos, r = cli_parse(argc, argv, blk_options, o, blk_usage, &npos);
 	if (r)
 		return r > 0 ? 1 : -1;
-	if (npos) {
-		fprintf(stderr, "pvkvm: unexpected argument '%s' (try --help)\n", argv[1]);
+	if (bench_check_args(npos, argv, o->base.guest, sizeof(o->base.guest)))
 		return -1;
-	}
-	if (!o->time_ms)
-		o->time_ms = o->quick ? 300 : 2500;
-	if (!o->rounds)
-		o->rounds = o->quick ? 1 : 5;
-	o->warmup_ms = o->quick ? 50 : 200;
-	if (!o->guest[0] && bench_default_guest(o->guest, sizeof(o->guest))) {
-		fprintf(stderr, "pvkvm: cannot locate the default guest; use --guest PATH\n");
-		return -1;
-	}
-	return 0;
-}
-
-/* scripts/plot-blk.gp, found from build/pvkvm as ../scripts/. */
-static void locate_plot_script(struct bench_opts *o)
-{
-	char guest_dir[PATH_MAX];
-	if (bench_default_guest(guest_dir, sizeof(guest_dir)))
-		return;
-	char *slash = strrchr(guest_dir, '/');   /* .../build/guest/pvkern.elf */
-	if (slash)
-		*slash = '\0';
-	slash = strrchr(guest_dir, '/');         /* .../build/guest */
-	if (slash)
-		*slash = '\0';
-	snprintf(o->plot_script, sizeof(o->plot_script), "%.*s/../scripts/plot-blk.gp",
-		 PATH_MAX - 32, guest_dir);
-}
-
-static int make_out_dirs(const struct bench_opts *o)
-{
-	char stats[PATH_MAX + 8];
-	if (!o->out[0])
-		return 0;
-	snprintf(stats, sizeof(stats), "%s/stats", o->out);
-	if ((mkdir(o->out, 0755) && errno != EEXIST) || (mkdir(stats, 0755) && errno != EEXIST)) {
-		fprintf(stderr, "pvkvm: cannot create %s: %s\n", stats, strerror(errno));
-		return -1;
-	}
+	if (!o->base.time_ms)
+		o->base.time_ms = o->base.quick ? 300 : 2500;
+	if (!o->base.rounds)
+		o->base.rounds = o->base.quick ? 1 : 5;
+	o->base.warmup_ms = o->base.quick ? 50 : 200;
 	return 0;
 }
 
@@ -724,17 +643,13 @@ static int report(const struct bench_opts *o, struct blk_bench_report *rep)
 	char path[PATH_MAX + 16];
 	blk_bench_print_table(rep, stdout);
 	fflush(stdout);
-	if (!o->out[0])
+	if (!o->base.out[0])
 		return 0;
-	snprintf(path, sizeof(path), "%s/blk.json", o->out);
-	int r = blk_bench_write_json(rep, path);
-	if (r) {
-		fprintf(stderr, "pvkvm: cannot write %s: %s\n", path, strerror(-r));
+	snprintf(path, sizeof(path), "%s/blk.json", o->base.out);
+	if (bench_report_written("blk", path, blk_bench_write_json(rep, path)))
 		return -1;
-	}
-	fprintf(stderr, "bench blk: wrote %s\n", path);
-	blk_bench_write_summary(rep, o->out);
-	if (!o->no_plot && blk_bench_plot(rep, o->out, o->plot_script) < 0)
+	blk_bench_write_summary(rep, o->base.out);
+	if (!o->base.no_plot && blk_bench_plot(rep, o->base.out, o->base.plot_script) < 0)
 		return -1;
 	return 0;
 }
@@ -760,11 +675,11 @@ int bench_blk_main(int argc, char **argv)
 		status = r > 0 ? 0 : PVKVM_EXIT_USAGE;
 		goto out;
 	}
-	locate_plot_script(o);
-	if (make_out_dirs(o))
+	bench_locate_plot_script(o->base.plot_script, sizeof(o->base.plot_script), "plot-blk.gp");
+	if (bench_make_out_dirs(o->base.out))
 		goto out;
 	bool created = !o->image[0];
-	if (created && create_image(o, o->quick ? QUICK_IMAGE_BYTES : DEFAULT_IMAGE_BYTES)) {
+	if (created && create_image(o, o->base.quick ? QUICK_IMAGE_BYTES : DEFAULT_IMAGE_BYTES)) {
 		fprintf(stderr, "pvkvm: cannot create the benchmark image: %s\n", strerror(errno));
 		goto out;
 	}
@@ -782,9 +697,9 @@ int bench_blk_main(int argc, char **argv)
 	struct blk_bench_report rep = {
 		.platform = platform,
 		.image = o->image, .image_bytes = file_size(o->image),
-		.image_created = created, .quick = o->quick, .time_ms = round_ms(o),
-		.rounds = o->rounds,
-		.warmup_ms = o->warmup_ms, .cases = cases, .nr_cases = NR_CASES, .res = res,
+		.image_created = created, .quick = o->base.quick, .time_ms = round_ms(o),
+		.rounds = o->base.rounds,
+		.warmup_ms = o->base.warmup_ms, .cases = cases, .nr_cases = NR_CASES, .res = res,
 	};
 	status = report(o, &rep) == 0 && all_ok(o, res) ? 0 : 1;
 	if (created)

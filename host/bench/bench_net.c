@@ -56,13 +56,8 @@ static const struct net_bench_case cases[] = {
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
 
 struct bench_opts {
-	char out[PATH_MAX];
-	char guest[PATH_MAX];
-	char plot_script[PATH_MAX];
+	struct bench_base_opts base; /* first: bench_opt_* take it */
 	char switch_dir[64];
-	bool quick, no_plot;
-	uint64_t time_ms, warmup_ms;
-	unsigned int rounds, round;
 	bool pick_cases, want_case[NR_CASES];
 	unsigned int mode_mask;
 	char guest_opts[128];       /* appended to netbench's command line */
@@ -152,7 +147,7 @@ static int guest_attach(struct vm *vm, void *ctx)
 
 static uint64_t round_ms(const struct bench_opts *o)
 {
-	return o->time_ms;
+	return o->base.time_ms;
 }
 
 static void guest_cmdline(char *buf, size_t n, const struct bench_opts *o,
@@ -163,11 +158,11 @@ static void guest_cmdline(char *buf, size_t n, const struct bench_opts *o,
 	const char *peer = c->dir == NB_G2G ? G2G_RX_IP : NB_HOST_IP;
 	/* The g2g sender outlasts the receiver's window, which opens a
 	 * warm-up after its first frame. */
-	uint64_t t = round_ms(o) + (c->dir == NB_G2G ? o->warmup_ms + 300 : 0);
+	uint64_t t = round_ms(o) + (c->dir == NB_G2G ? o->base.warmup_ms + 300 : 0);
 
 	snprintf(buf, n, "netbench dir=%s mode=%s size=%u time_ms=%llu warmup_ms=%llu ip=%s%s%s%s%s",
 		 tx ? "tx" : "rx", net_bench_mode_name(m), c->size, (unsigned long long)t,
-		 (unsigned long long)o->warmup_ms, ip, tx ? " peer=" : "", tx ? peer : "",
+		 (unsigned long long)o->base.warmup_ms, ip, tx ? " peer=" : "", tx ? peer : "",
 		 o->guest_opts[0] ? " " : "", o->guest_opts);
 }
 
@@ -211,7 +206,7 @@ static int peer_start(struct peer *p, const struct bench_opts *o,
 		 net_bench_mode_name(m), G2G_RX_MAC);
 	snprintf(cmd, sizeof(cmd), "time_ms=%llu", (unsigned long long)round_ms(o));
 	char warm[48], size[32];
-	snprintf(warm, sizeof(warm), "warmup_ms=%llu", (unsigned long long)o->warmup_ms);
+	snprintf(warm, sizeof(warm), "warmup_ms=%llu", (unsigned long long)o->base.warmup_ms);
 	snprintf(size, sizeof(size), "size=%u", c->size);
 	memset(p, 0, sizeof(*p));
 	p->pid = fork();
@@ -220,7 +215,7 @@ static int peer_start(struct peer *p, const struct bench_opts *o,
 	if (p->pid == 0) {
 		dup2(fds[1], 1);
 		dup2(fds[1], 2);
-		execl(self, self, "run", "--net", net, o->guest, "--", "netbench", "dir=rx",
+		execl(self, self, "run", "--net", net, o->base.guest, "--", "netbench", "dir=rx",
 		      "ip=" G2G_RX_IP "/24", cmd, warm, size, (char *)NULL);
 		_exit(127);
 	}
@@ -298,12 +293,12 @@ static void run_guest(struct bench_opts *o, const struct net_bench_case *c,
 	if (c->dir == NB_G2H)
 		g->sink = nb_sink_start();
 	guest_cmdline(cmdline, sizeof(cmdline), o, c, m);
-	snprintf(stats_path, sizeof(stats_path), "%s/stats/%s-%s-r%u.json", o->out, c->name,
-		 net_bench_mode_name(m), o->round);
+	snprintf(stats_path, sizeof(stats_path), "%s/stats/%s-%s-r%u.json", o->base.out, c->name,
+		 net_bench_mode_name(m), o->base.round);
 	struct launch l = {
-		.guest = o->guest, .cmdline = cmdline, .mem_size = 64ull << 20,
-		.nr_vcpus = 1, .timeout_s = (unsigned int)((round_ms(o) + o->warmup_ms) / 1000 + 30),
-		.stats_json = o->out[0] ? stats_path : NULL,
+		.guest = o->base.guest, .cmdline = cmdline, .mem_size = 64ull << 20,
+		.nr_vcpus = 1, .timeout_s = (unsigned int)((round_ms(o) + o->base.warmup_ms) / 1000 + 30),
+		.stats_json = o->base.out[0] ? stats_path : NULL,
 		.console = guest_console, .console_ctx = g,
 		.attach = guest_attach, .ctx = g,
 	};
@@ -345,11 +340,11 @@ static void progress(const struct bench_opts *o, const struct net_bench_case *c,
 {
 	if (r->ok)
 		fprintf(stderr, "bench net [%3u/%u] %-9s %-4s round %u/%u %11.0f pps %9.2f Mbit/s  exits/pkt %.4f\n",
-			n, total, c->name, net_bench_mode_name(m), o->round + 1, o->rounds,
+			n, total, c->name, net_bench_mode_name(m), o->base.round + 1, o->base.rounds,
 			r->pps, r->mbps, r->exits_per_pkt);
 	else
 		fprintf(stderr, "bench net [%3u/%u] %-9s %-6s round %u/%u FAILED: %s\n", n, total,
-			c->name, net_bench_mode_name(m), o->round + 1, o->rounds, r->error);
+			c->name, net_bench_mode_name(m), o->base.round + 1, o->base.rounds, r->error);
 }
 
 static bool selected(const struct bench_opts *o, unsigned int i, int m)
@@ -365,50 +360,45 @@ static void run_one(struct bench_opts *o, unsigned int i, int m, struct net_benc
 	const struct net_bench_case *c = &cases[i];
 
 	if (m == NB_HOST)
-		nb_hostdirect(&o->ns, c->dir == NB_G2H, c->size, o->warmup_ms, round_ms(o), r);
+		nb_hostdirect(&o->ns, c->dir == NB_G2H, c->size, o->base.warmup_ms, round_ms(o), r);
 	else
 		run_guest(o, c, (enum net_bench_mode)m, r);
 	derive(r, c);
 }
 
+/* The mode is reported by its median round (bench_median_round); every
+ * round's packets/s is kept beside it. */
 static void keep_median(struct net_bench_result *out, const struct net_bench_result *rounds,
 			unsigned int n)
 {
-	unsigned int idx[NET_BENCH_MAX_ROUNDS] = { 0 };
+	double pps[BENCH_MAX_ROUNDS];
+	bool ok[BENCH_MAX_ROUNDS];
 
+	_Static_assert(NET_BENCH_MAX_ROUNDS == BENCH_MAX_ROUNDS, "--rounds bound");
 	for (unsigned int k = 0; k < n; k++) {
-		idx[k] = k;
-		for (unsigned int j = k; j > 0 && rounds[idx[j - 1]].pps > rounds[idx[j]].pps; j--) {
-			unsigned int t = idx[j];
-			idx[j] = idx[j - 1];
-			idx[j - 1] = t;
-		}
+		pps[k] = rounds[k].pps;
+		ok[k] = rounds[k].ok;
 	}
-	unsigned int pick = idx[n / 2];
-	for (unsigned int k = 0; k < n; k++)
-		if (!rounds[k].ok)
-			pick = k; /* a failure must show */
-	*out = rounds[pick];
+	*out = rounds[bench_median_round(pps, ok, n)];
 	out->nr_rounds = n;
 	for (unsigned int k = 0; k < n; k++)
 		out->round_pps[k] = rounds[k].ok ? rounds[k].pps : 0;
 }
 
-/* Modes run in rounds, the order rotated each round, so drift over the
- * minutes of a run (other load on the machine) falls on every mode. */
+/* Modes run in rounds, the order rotated each round (bench_round_mode). */
 static void run_case(struct bench_opts *o, unsigned int i, struct net_bench_result *res,
 		     unsigned int *n, unsigned int total)
 {
 	static struct net_bench_result rounds[NB_NR_MODES][NET_BENCH_MAX_ROUNDS];
 
 	memset(rounds, 0, sizeof(rounds));
-	for (o->round = 0; o->round < o->rounds; o->round++)
+	for (o->base.round = 0; o->base.round < o->base.rounds; o->base.round++)
 		for (int k = 0; k < NB_NR_MODES; k++) {
-			int m = (int)((o->round + (unsigned int)k) % NB_NR_MODES);
+			int m = bench_round_mode(o->base.round, k, NB_NR_MODES);
 			if (!selected(o, i, m))
 				continue;
-			run_one(o, i, m, &rounds[m][o->round]);
-			progress(o, &cases[i], (enum net_bench_mode)m, &rounds[m][o->round],
+			run_one(o, i, m, &rounds[m][o->base.round]);
+			progress(o, &cases[i], (enum net_bench_mode)m, &rounds[m][o->base.round],
 				 ++*n, total);
 		}
 	for (int m = 0; m < NB_NR_MODES; m++) {
@@ -417,51 +407,15 @@ static void run_case(struct bench_opts *o, unsigned int i, struct net_bench_resu
 			snprintf(res[m].error, sizeof(res[m].error), "not run");
 			continue;
 		}
-		keep_median(&res[m], rounds[m], o->rounds);
+		keep_median(&res[m], rounds[m], o->base.rounds);
 	}
 }
 
 /* ---- options ---------------------------------------------------------------------------- */
 
-static int opt_out(void *st, const char *arg)
-{
-	snprintf(((struct bench_opts *)st)->out, PATH_MAX, "%s", arg);
-	return 0;
-}
-
-static int opt_guest(void *st, const char *arg)
-{
-	snprintf(((struct bench_opts *)st)->guest, PATH_MAX, "%s", arg);
-	return 0;
-}
-
-static int opt_quick(void *st, const char *arg)
-{
-	(void)arg;
-	((struct bench_opts *)st)->quick = true;
-	return 0;
-}
-
-static int opt_no_plot(void *st, const char *arg)
-{
-	(void)arg;
-	((struct bench_opts *)st)->no_plot = true;
-	return 0;
-}
-
 static int opt_time(void *st, const char *arg)
 {
-	return cli_parse_uint("--time-ms", arg, 50, 600000, &((struct bench_opts *)st)->time_ms);
-}
-
-static int opt_rounds(void *st, const char *arg)
-{
-	uint64_t n;
-
-	if (cli_parse_uint("--rounds", arg, 1, NET_BENCH_MAX_ROUNDS, &n))
-		return -1;
-	((struct bench_opts *)st)->rounds = (unsigned int)n;
-	return 0;
+	return cli_parse_uint("--time-ms", arg, 50, 600000, &((struct bench_opts *)st)->base.time_ms);
 }
 
 static int opt_case(void *st, const char *arg)
@@ -503,12 +457,12 @@ static int opt_guest_opts(void *st, const char *arg)
 }
 
 static const struct cli_option net_options[] = {
-	{"out", 'o', "DIR", "write DIR/net.json, DIR/net.dat, DIR/net.png, DIR/net.svg and per-run counters in DIR/stats/", opt_out},
-	{"quick", 'q', NULL, "short runs (300 ms each, 1 round): for CI, not for figures", opt_quick},
+	{"out", 'o', "DIR", "write DIR/net.json, DIR/net.dat, DIR/net.png, DIR/net.svg and per-run counters in DIR/stats/", bench_opt_out},
+	{"quick", 'q', NULL, "short runs (300 ms each, 1 round): for CI, not for figures", bench_opt_quick},
 	{"time-ms", 't', "MS", "measured time of each run (default 1000; --quick 300)", opt_time},
-	{"rounds", 'r', "N", "run each case's modes N times, interleaved, and report each mode's median round (default 3; --quick 1)", opt_rounds},
-	{"no-plot", 0, NULL, "do not run gnuplot", opt_no_plot},
-	{"guest", 'g', "PATH", "guest kernel (default: guest/pvkern.elf next to the pvkvm binary)", opt_guest},
+	{"rounds", 'r', "N", "run each case's modes N times, interleaved, and report each mode's median round (default 3; --quick 1)", bench_opt_rounds},
+	{"no-plot", 0, NULL, "do not run gnuplot", bench_opt_no_plot},
+	{"guest", 'g', "PATH", "guest kernel (default: guest/pvkern.elf next to the pvkvm binary)", bench_opt_guest},
 	{"case", 'c', "NAME", "run only this case (repeatable), e.g. g2h-64: for experiments", opt_case},
 	{"modes", 'm', "LIST", "run only these modes, e.g. host,pv: for experiments", opt_modes},
 	{"guest-opts", 0, "OPTS", "append OPTS to the guest's netbench command line, e.g. spin_us=0: for experiments", opt_guest_opts},
@@ -536,55 +490,25 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 
 	if (r)
 		return r > 0 ? 1 : -1;
-	if (npos) {
-		fprintf(stderr, "pvkvm: unexpected argument '%s' (try --help)\n", argv[1]);
+	if (bench_check_args(npos, argv, o->base.guest, sizeof(o->base.guest)))
 		return -1;
-	}
-	if (!o->time_ms)
-		o->time_ms = o->quick ? 300 : 1000;
-	if (!o->rounds)
-		o->rounds = o->quick ? 1 : 3;
-	o->warmup_ms = o->quick ? 100 : 200;
-	if (!o->guest[0] && bench_default_guest(o->guest, sizeof(o->guest))) {
-		fprintf(stderr, "pvkvm: cannot locate the default guest; use --guest PATH\n");
-		return -1;
-	}
+	if (!o->base.time_ms)
+		o->base.time_ms = o->base.quick ? 300 : 1000;
+	if (!o->base.rounds)
+		o->base.rounds = o->base.quick ? 1 : 3;
+	o->base.warmup_ms = o->base.quick ? 100 : 200;
 	return 0;
-}
-
-static void locate_plot_script(struct bench_opts *o)
-{
-	char dir[PATH_MAX];
-
-	if (bench_default_guest(dir, sizeof(dir)))
-		return;
-	for (int i = 0; i < 2; i++) {
-		char *slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-	}
-	snprintf(o->plot_script, sizeof(o->plot_script), "%.*s/../scripts/plot-net.gp",
-		 PATH_MAX - 32, dir);
 }
 
 static int make_dirs(struct bench_opts *o)
 {
-	char stats[PATH_MAX + 8];
-
 	snprintf(o->switch_dir, sizeof(o->switch_dir), "/tmp/pvkvm-bench-net-XXXXXX");
 	if (!mkdtemp(o->switch_dir)) {
 		fprintf(stderr, "pvkvm: cannot create a switch directory: %s\n", strerror(errno));
 		return -1;
 	}
 	setenv("PVKVM_SWITCH_DIR", o->switch_dir, 1);
-	if (!o->out[0])
-		return 0;
-	snprintf(stats, sizeof(stats), "%s/stats", o->out);
-	if ((mkdir(o->out, 0755) && errno != EEXIST) || (mkdir(stats, 0755) && errno != EEXIST)) {
-		fprintf(stderr, "pvkvm: cannot create %s: %s\n", stats, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return bench_make_out_dirs(o->base.out);
 }
 
 static int report(const struct bench_opts *o, struct net_bench_report *rep)
@@ -593,17 +517,13 @@ static int report(const struct bench_opts *o, struct net_bench_report *rep)
 
 	net_bench_print_table(rep, stdout);
 	fflush(stdout);
-	if (!o->out[0])
+	if (!o->base.out[0])
 		return 0;
-	snprintf(path, sizeof(path), "%s/net.json", o->out);
-	int r = net_bench_write_json(rep, path);
-	if (r) {
-		fprintf(stderr, "pvkvm: cannot write %s: %s\n", path, strerror(-r));
+	snprintf(path, sizeof(path), "%s/net.json", o->base.out);
+	if (bench_report_written("net", path, net_bench_write_json(rep, path)))
 		return -1;
-	}
-	fprintf(stderr, "bench net: wrote %s\n", path);
-	net_bench_write_summary(rep, o->out);
-	if (!o->no_plot && net_bench_plot(rep, o->out, o->plot_script) < 0)
+	net_bench_write_summary(rep, o->base.out);
+	if (!o->base.no_plot && net_bench_plot(rep, o->base.out, o->base.plot_script) < 0)
 		return -1;
 	return 0;
 }
@@ -632,20 +552,20 @@ int bench_net_main(int argc, char **argv)
 		status = r > 0 ? 0 : PVKVM_EXIT_USAGE;
 		goto out;
 	}
-	locate_plot_script(o);
+	bench_locate_plot_script(o->base.plot_script, sizeof(o->base.plot_script), "plot-net.gp");
 	if (make_dirs(o) || nb_ns_setup(&o->ns))
 		goto out;
 	/* A guest that dies mid-run closes its pipe: not our death. */
 	signal(SIGPIPE, SIG_IGN);
 	for (unsigned int i = 0; i < NR_CASES; i++)
 		for (int m = 0; m < NB_NR_MODES; m++)
-			total += selected(o, i, m) * o->rounds;
+			total += selected(o, i, m) * o->base.rounds;
 	for (unsigned int i = 0; i < NR_CASES; i++)
 		run_case(o, i, res[i], &n, total);
 	nb_ns_teardown(&o->ns);
 	struct net_bench_report rep = {
-		.quick = o->quick, .time_ms = round_ms(o), .warmup_ms = o->warmup_ms,
-		.rounds = o->rounds, .cases = cases, .nr_cases = NR_CASES, .res = res,
+		.quick = o->base.quick, .time_ms = round_ms(o), .warmup_ms = o->base.warmup_ms,
+		.rounds = o->base.rounds, .cases = cases, .nr_cases = NR_CASES, .res = res,
 	};
 	status = report(o, &rep) == 0 && all_ok(o, res) ? 0 : 1;
 out:

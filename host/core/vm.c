@@ -369,7 +369,7 @@ static int start_devices(struct vm *vm)
 	return 0;
 }
 
-static void stop_devices(struct vm *vm)
+void vm_stop_devices(struct vm *vm)
 {
 	struct device *d = vm->devices;
 	vm->devices = NULL;
@@ -443,7 +443,7 @@ int vm_run(struct vm *vm, unsigned int timeout_s)
 	if (!r)
 		r = build_tsses(vm);
 	if (r) {
-		stop_devices(vm);
+		vm_stop_devices(vm);
 		return PVKVM_EXIT_VMM_ERROR;
 	}
 	vm->vcpus_running = true;
@@ -452,7 +452,7 @@ int vm_run(struct vm *vm, unsigned int timeout_s)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		if (atomic_load(&vm->vcpus[i].thread_live))
 			pthread_join(vm->vcpus[i].thread, NULL);
-	stop_devices(vm);
+	vm_stop_devices(vm);
 	return vm->exit_status;
 }
 

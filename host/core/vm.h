@@ -188,5 +188,8 @@ struct device {
 };
 
 void vm_add_device(struct vm *vm, struct device *dev);
+/* Detaches every device and stops each, in attach order (stop may free
+ * it): what the VM does at its end, and what a test without vm_run does. */
+void vm_stop_devices(struct vm *vm);
 
 #endif

@@ -7,17 +7,14 @@
 #include "host/net/dev_e1000.h"
 
 #include <endian.h>
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "host/core/stats.h"
 #include "host/mem/guest_mem.h"
 #include "host/net/net_port.h"
+#include "host/net/nic_rx.h"
 #include "hypercall/pvkvm_abi.h"
 
 enum e1000_counter {
@@ -70,12 +67,9 @@ struct e1000 {
 
 	struct net_pkt *tx_pkt; /* the frame being gathered, across doorbells */
 	bool tx_bad;            /* a refused buffer: drop it at EOP */
-	struct net_pkt *rx_pkt; /* the receive thread's */
 	uint8_t rx_frame[TX_FRAME_MAX + 4];
 
-	pthread_t rx_thread;
-	bool rx_started;
-	int stop_efd;
+	struct nic_rx receiver; /* the receive thread */
 
 	struct stat_counter counters[E1K_C_COUNT];
 	struct stats_group group;
@@ -479,53 +473,19 @@ void e1000_pio(void *ctx, uint16_t port, bool is_write, void *data,
 
 /* ---- the receive thread ---------------------------------------------------------- */
 
-static void *rx_thread(void *arg)
+static bool rx_deliver(void *ctx, const uint8_t *frame, uint32_t len)
 {
-	struct e1000 *e = arg;
-	struct pollfd fds[2] = {
-		{ .fd = e->stop_efd, .events = POLLIN },
-		{ .fd = net_port_rx_fd(e->port, 0), .events = POLLIN },
-	};
-	for (;;) {
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (fds[0].revents)
-			break;
-		for (;;) {
-			struct net_pkt *pkt = e->rx_pkt;
-			pkt->cap = TX_FRAME_MAX;
-			int r = net_port_recv(e->port, 0, pkt);
-			if (r == 0)
-				break;
-			if (r < 0 || !net_pkt_complete_csum(pkt)) {
-				count(e, E1K_C_RX_FILTERED, 1);
-				continue;
-			}
-			e1000_receive(e, pkt->data, pkt->len);
-		}
-	}
-	return NULL;
+	return e1000_receive(ctx, frame, len);
 }
 
 int e1000_start_rx(struct e1000 *e)
 {
-	if (!e->port || e->rx_started)
-		return 0;
-	e->port->ops->set_offload(e->port, false, false);
-	if (pthread_create(&e->rx_thread, NULL, rx_thread, e) != 0)
-		return -EAGAIN;
-	e->rx_started = true;
-	return 0;
+	return nic_rx_start(&e->receiver);
 }
 
 void e1000_stop_rx(struct e1000 *e)
 {
-	if (!e->rx_started)
-		return;
-	uint64_t one = 1;
-	if (write(e->stop_efd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(e->rx_thread, NULL);
-	e->rx_started = false;
+	nic_rx_stop(&e->receiver);
 }
 
 /* ---- life cycle ---------------------------------------------------------------- */
@@ -536,11 +496,10 @@ struct e1000 *e1000_new(const uint8_t mac[6], struct net_port *port,
 	struct e1000 *e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
-	e->stop_efd = -1;
 	e->tx_pkt = net_pkt_new(TX_FRAME_MAX);
-	e->rx_pkt = net_pkt_new(TX_FRAME_MAX);
-	e->stop_efd = eventfd(0, EFD_CLOEXEC);
-	if (!e->tx_pkt || !e->rx_pkt || e->stop_efd < 0) {
+	int rx = nic_rx_init(&e->receiver, port, TX_FRAME_MAX, rx_deliver, e,
+			     &e->counters[E1K_C_RX_FILTERED].value);
+	if (!e->tx_pkt || rx) {
 		e1000_free(e);
 		return NULL;
 	}
@@ -562,11 +521,8 @@ void e1000_free(struct e1000 *e)
 {
 	if (!e)
 		return;
-	e1000_stop_rx(e);
-	if (e->stop_efd >= 0)
-		close(e->stop_efd);
+	nic_rx_destroy(&e->receiver);
 	net_pkt_free(e->tx_pkt);
-	net_pkt_free(e->rx_pkt);
 	free(e);
 }
 

@@ -7,16 +7,13 @@
  */
 #include "host/net/dev_ne2000.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "host/core/stats.h"
 #include "host/net/net_port.h"
+#include "host/net/nic_rx.h"
 #include "hypercall/pvkvm_netif.h"
 
 enum ne_counter {
@@ -56,11 +53,8 @@ struct ne2000 {
 	uint8_t par[6], mar[8];
 	uint8_t mem[NE_MEM_SIZE]; /* PROM at 0, RAM at RAM_START */
 
-	/* receive thread */
-	pthread_t rx_thread;
-	bool rx_started;
-	int stop_efd;
-	struct net_pkt *rx_pkt, *tx_pkt;
+	struct nic_rx receiver; /* the receive thread */
+	struct net_pkt *tx_pkt;
 
 	struct stat_counter counters[NE_C_COUNT];
 	struct stats_group group;
@@ -448,53 +442,19 @@ bool ne2000_receive(struct ne2000 *ne, const uint8_t *frame, uint32_t len)
 	return ok;
 }
 
-static void *rx_thread(void *arg)
+static bool rx_deliver(void *ctx, const uint8_t *frame, uint32_t len)
 {
-	struct ne2000 *ne = arg;
-	struct pollfd fds[2] = {
-		{ .fd = ne->stop_efd, .events = POLLIN },
-		{ .fd = net_port_rx_fd(ne->port, 0), .events = POLLIN },
-	};
-	for (;;) {
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (fds[0].revents)
-			break;
-		for (;;) {
-			struct net_pkt *pkt = ne->rx_pkt;
-			pkt->cap = NET_FRAME_MAX_NOGSO + 1;
-			int r = net_port_recv(ne->port, 0, pkt);
-			if (r == 0)
-				break;
-			if (r < 0 || !net_pkt_complete_csum(pkt)) {
-				count(ne, NE_C_RX_DROPPED, 1);
-				continue;
-			}
-			ne2000_receive(ne, pkt->data, pkt->len);
-		}
-	}
-	return NULL;
+	return ne2000_receive(ctx, frame, len);
 }
 
 int ne2000_start_rx(struct ne2000 *ne)
 {
-	if (!ne->port || ne->rx_started)
-		return 0;
-	ne->port->ops->set_offload(ne->port, false, false);
-	if (pthread_create(&ne->rx_thread, NULL, rx_thread, ne) != 0)
-		return -EAGAIN;
-	ne->rx_started = true;
-	return 0;
+	return nic_rx_start(&ne->receiver);
 }
 
 void ne2000_stop_rx(struct ne2000 *ne)
 {
-	if (!ne->rx_started)
-		return;
-	uint64_t one = 1;
-	if (write(ne->stop_efd, &one, sizeof(one)) == sizeof(one))
-		pthread_join(ne->rx_thread, NULL);
-	ne->rx_started = false;
+	nic_rx_stop(&ne->receiver);
 }
 
 /* ---- life cycle ----------------------------------------------------------------------------- */
@@ -504,10 +464,10 @@ struct ne2000 *ne2000_new(const uint8_t mac[6], struct net_port *port)
 	struct ne2000 *ne = calloc(1, sizeof(*ne));
 	if (!ne)
 		return NULL;
-	ne->rx_pkt = net_pkt_new(NET_FRAME_MAX_NOGSO + 1);
+	int rx = nic_rx_init(&ne->receiver, port, NET_FRAME_MAX_NOGSO + 1, rx_deliver, ne,
+			     &ne->counters[NE_C_RX_DROPPED].value);
 	ne->tx_pkt = net_pkt_new(NET_FRAME_MAX_NOGSO + 1);
-	ne->stop_efd = eventfd(0, EFD_CLOEXEC);
-	if (!ne->rx_pkt || !ne->tx_pkt || ne->stop_efd < 0) {
+	if (rx || !ne->tx_pkt) {
 		ne2000_free(ne);
 		return NULL;
 	}
@@ -528,10 +488,7 @@ void ne2000_free(struct ne2000 *ne)
 {
 	if (!ne)
 		return;
-	ne2000_stop_rx(ne);
-	if (ne->stop_efd >= 0)
-		close(ne->stop_efd);
-	net_pkt_free(ne->rx_pkt);
+	nic_rx_destroy(&ne->receiver);
 	net_pkt_free(ne->tx_pkt);
 	free(ne);
 }

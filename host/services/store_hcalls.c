@@ -35,9 +35,32 @@ struct guest_watch {
 	struct guest_watch *next;
 };
 
+struct guest_store;
+
+/* A STORE_* call whose first two arguments are a guest path: it runs with
+ * the path copied into VMM memory and checked (path_hcall). */
+typedef int64_t (*path_hcall_fn)(struct guest_store *gs, const char *path,
+				 const uint64_t a[HCALL_NARGS]);
+
+struct path_call {
+	unsigned int nr;
+	const char *name;
+	path_hcall_fn fn;
+	bool changes; /* writes or removes: only where the guest may */
+};
+
+/* What path_hcall gets as its ctx: the call and the VM's store state. */
+struct bound_path_call {
+	const struct path_call *call;
+	struct guest_store *gs;
+};
+
+#define NR_PATH_CALLS 6u
+
 struct guest_store {
 	struct device dev;
 	struct vm *vm;
+	struct bound_path_call bound[NR_PATH_CALLS];
 
 	pthread_mutex_t watch_lock; /* the watch list (vCPU threads) */
 	struct guest_watch *watches;
@@ -84,16 +107,26 @@ static bool host_only(const char *path)
 	return !strictly_under(path, "device") && !strictly_under(path, "data");
 }
 
-/* ---- read, write, list, remove ---------------------------------------------- */
-
-static int64_t hc_read(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
+/* Every path-taking call goes through here: one place copies the path and
+ * enforces where the guest may change the store. */
+static int64_t path_hcall(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
 {
 	(void)v;
-	struct guest_store *gs = ctx;
+	const struct bound_path_call *b = ctx;
 	char path[PVKVM_STORE_PATH_MAX + 1];
-	int rc = copy_path(gs, a[0], a[1], path);
+	int rc = copy_path(b->gs, a[0], a[1], path);
 	if (rc)
 		return rc;
+	if (b->call->changes && host_only(path))
+		return -PVKVM_EACCES;
+	return b->call->fn(b->gs, path, a);
+}
+
+/* ---- read, write, list, remove ---------------------------------------------- */
+
+static int64_t hc_read(struct guest_store *gs, const char *path,
+		       const uint64_t a[HCALL_NARGS])
+{
 	/* Checked before the store is asked: a bad buffer changes nothing and
 	 * costs the VMM nothing. The copy is bounded by buf_len, whatever the
 	 * value's length. */
@@ -110,16 +143,9 @@ static int64_t hc_read(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
 	return len;
 }
 
-static int64_t hc_write(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
+static int64_t hc_write(struct guest_store *gs, const char *path,
+			const uint64_t a[HCALL_NARGS])
 {
-	(void)v;
-	struct guest_store *gs = ctx;
-	char path[PVKVM_STORE_PATH_MAX + 1];
-	int rc = copy_path(gs, a[0], a[1], path);
-	if (rc)
-		return rc;
-	if (host_only(path))
-		return -PVKVM_EACCES;
 	if (a[3] > PVKVM_STORE_VALUE_MAX)
 		return -PVKVM_E2BIG;
 	uint8_t val[PVKVM_STORE_VALUE_MAX];
@@ -139,14 +165,9 @@ static int64_t hc_write(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS]
  * in between, and the unfilled tail of an unzeroed buffer went to the guest:
  * VMM heap, the XSA-216 class.)
  */
-static int64_t hc_list(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
+static int64_t hc_list(struct guest_store *gs, const char *path,
+		       const uint64_t a[HCALL_NARGS])
 {
-	(void)v;
-	struct guest_store *gs = ctx;
-	char path[PVKVM_STORE_PATH_MAX + 1];
-	int rc = copy_path(gs, a[0], a[1], path);
-	if (rc)
-		return rc;
 	if (!gmem_guest_ok(&gs->vm->mem, a[2], a[3], GMEM_WRITE))
 		return -PVKVM_EFAULT;
 	size_t room = a[3] < LIST_MAX ? (size_t)a[3] : LIST_MAX;
@@ -165,17 +186,10 @@ static int64_t hc_list(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
 	return total;
 }
 
-static int64_t hc_remove(struct vcpu *v, void *ctx,
+static int64_t hc_remove(struct guest_store *gs, const char *path,
 			 const uint64_t a[HCALL_NARGS])
 {
-	(void)v;
-	struct guest_store *gs = ctx;
-	char path[PVKVM_STORE_PATH_MAX + 1];
-	int rc = copy_path(gs, a[0], a[1], path);
-	if (rc)
-		return rc;
-	if (host_only(path))
-		return -PVKVM_EACCES;
+	(void)a;
 	return store_remove(gs->vm->store, path);
 }
 
@@ -215,14 +229,9 @@ static bool reserve_watch_slot(struct guest_store *gs)
 	return ok;
 }
 
-static int64_t hc_watch(struct vcpu *v, void *ctx, const uint64_t a[HCALL_NARGS])
+static int64_t hc_watch(struct guest_store *gs, const char *path,
+			const uint64_t a[HCALL_NARGS])
 {
-	(void)v;
-	struct guest_store *gs = ctx;
-	char path[PVKVM_STORE_PATH_MAX + 1];
-	int rc = copy_path(gs, a[0], a[1], path);
-	if (rc)
-		return rc;
 	struct guest_watch *gw = calloc(1, sizeof(*gw));
 	if (!gw)
 		return -PVKVM_ENOMEM;
@@ -266,15 +275,9 @@ static struct guest_watch *unlink_watch(struct guest_store *gs,
 	return gw;
 }
 
-static int64_t hc_unwatch(struct vcpu *v, void *ctx,
+static int64_t hc_unwatch(struct guest_store *gs, const char *path,
 			  const uint64_t a[HCALL_NARGS])
 {
-	(void)v;
-	struct guest_store *gs = ctx;
-	char path[PVKVM_STORE_PATH_MAX + 1];
-	int rc = copy_path(gs, a[0], a[1], path);
-	if (rc)
-		return rc;
 	struct guest_watch *gw = unlink_watch(gs, path, a[2]);
 	if (!gw)
 		return -PVKVM_ENOENT;
@@ -328,21 +331,17 @@ static void guest_store_stop(struct device *dev, struct vm *vm)
 	free(gs);
 }
 
+static const struct path_call path_calls[NR_PATH_CALLS] = {
+	{ PVKVM_HC_STORE_READ, "store_read", hc_read, false },
+	{ PVKVM_HC_STORE_WRITE, "store_write", hc_write, true },
+	{ PVKVM_HC_STORE_LIST, "store_list", hc_list, false },
+	{ PVKVM_HC_STORE_WATCH, "store_watch", hc_watch, false },
+	{ PVKVM_HC_STORE_UNWATCH, "store_unwatch", hc_unwatch, false },
+	{ PVKVM_HC_STORE_REMOVE, "store_remove", hc_remove, true },
+};
+
 int store_register_hypercalls(struct vm *vm)
 {
-	static const struct {
-		unsigned int nr;
-		const char *name;
-		hcall_fn fn;
-	} calls[] = {
-		{ PVKVM_HC_STORE_READ, "store_read", hc_read },
-		{ PVKVM_HC_STORE_WRITE, "store_write", hc_write },
-		{ PVKVM_HC_STORE_LIST, "store_list", hc_list },
-		{ PVKVM_HC_STORE_WATCH, "store_watch", hc_watch },
-		{ PVKVM_HC_STORE_UNWATCH, "store_unwatch", hc_unwatch },
-		{ PVKVM_HC_STORE_WATCH_EVENT, "store_watch_event", hc_watch_event },
-		{ PVKVM_HC_STORE_REMOVE, "store_remove", hc_remove },
-	};
 	struct guest_store *gs = calloc(1, sizeof(*gs));
 	if (!gs)
 		return -PVKVM_ENOMEM;
@@ -353,11 +352,13 @@ int store_register_hypercalls(struct vm *vm)
 	pthread_mutex_init(&gs->watch_lock, NULL);
 	pthread_mutex_init(&gs->queue_lock, NULL);
 	vm_add_device(vm, &gs->dev);
-	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
-		int rc = hcall_register(vm->hcalls, calls[i].nr, calls[i].name,
-					calls[i].fn, gs);
+	for (unsigned int i = 0; i < NR_PATH_CALLS; i++) {
+		gs->bound[i] = (struct bound_path_call){ &path_calls[i], gs };
+		int rc = hcall_register(vm->hcalls, path_calls[i].nr, path_calls[i].name,
+					path_hcall, &gs->bound[i]);
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return hcall_register(vm->hcalls, PVKVM_HC_STORE_WATCH_EVENT, "store_watch_event",
+			      hc_watch_event, gs);
 }

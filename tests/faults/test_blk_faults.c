@@ -30,23 +30,16 @@
 #include "host/core/vm.h"
 #include "host/services/xenbus.h"
 #include "hypercall/pvkvm_blkif.h"
+#include "tests/unit/fake_vm.h"
 
-#define MEM_SIZE (32u << 20)
-#define GNT_GPA 0x100000u
 #define GNT_ENTRIES 4096u
-#define RING_GPA 0x180000u
-#define DATA_GPA 0x400000u
 #define IMG_SECTORS (16u << 11) /* 16 MiB */
 #define FE_DIR "device/blk/0"
 
-static struct vm vm;
-static struct pvkvm_shared_info shinfo;
 static struct device *dev;
 static char img_path[64];
 static struct blkif_front front;
 static void *ring_view;
-static uint32_t next_gref = 1;
-static uint64_t next_gpa = DATA_GPA;
 
 /* ---- the fault plan -------------------------------------------------------- */
 
@@ -84,22 +77,7 @@ static void inject(int opcode, uint64_t sector, int64_t result)
 
 static void start(const struct blkback_config *cfg_in)
 {
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm.kvm_fd < 0)
-		cr_skip_test("/dev/kvm is not available: %s", strerror(errno));
-	vm.vm_fd = ioctl(vm.kvm_fd, KVM_CREATE_VM, 0);
-	cr_assert_geq(vm.vm_fd, 0);
-	cr_assert_eq(gmem_create(&vm.mem, MEM_SIZE), 0);
-	pthread_mutex_init(&vm.event_lock, NULL);
-	pthread_cond_init(&vm.event_cond, NULL);
-	vm.shared_info = &shinfo;
-	vm.grants = grant_table_new(&vm.mem);
-	vm.evtchn = evtchn_table_new(&vm);
-	vm.store = store_new();
-	cr_assert(vm.grants && vm.evtchn && vm.store);
-	cr_assert_eq(grant_table_setup(vm.grants, GNT_GPA, GNT_ENTRIES), 0);
-	rcu_register_thread();
+	fake_vm_setup(GNT_ENTRIES);
 	strcpy(img_path, "/tmp/pvkvm-faults-XXXXXX");
 	int fd = mkstemp(img_path);
 	cr_assert_geq(fd, 0);
@@ -132,48 +110,18 @@ static void teardown(void)
 	if (ring_view)
 		munmap(ring_view, PVKVM_PAGE_SIZE);
 	ring_view = NULL;
-	store_free(vm.store);
-	evtchn_table_free(vm.evtchn);
-	grant_table_free(vm.grants);
-	gmem_destroy(&vm.mem);
-	close(vm.vm_fd);
-	close(vm.kvm_fd);
-	rcu_unregister_thread();
+	fake_vm_teardown();
 	unlink(img_path);
-	next_gref = 1;
-	next_gpa = DATA_GPA;
 }
 
 TestSuite(faults, .init = setup, .fini = teardown, .timeout = 60);
 
-static uint32_t grant(uint64_t gpa, bool readonly)
-{
-	uint32_t ref = next_gref++;
-	cr_assert_lt(ref, GNT_ENTRIES);
-	struct pvkvm_grant_entry *e =
-		gmem_ptr(&vm.mem, GNT_GPA + (uint64_t)ref * sizeof(*e), sizeof(*e));
-	e->domid = 0;
-	e->frame = (uint32_t)(gpa / PVKVM_PAGE_SIZE);
-	__atomic_store_n(&e->flags,
-			 (uint16_t)(PVKVM_GTF_PERMIT | (readonly ? PVKVM_GTF_READONLY : 0)),
-			 __ATOMIC_RELEASE);
-	return ref;
-}
-
-static uint64_t alloc_pages(unsigned int n)
-{
-	uint64_t gpa = next_gpa;
-	next_gpa += (uint64_t)n * PVKVM_PAGE_SIZE;
-	cr_assert_leq(next_gpa, MEM_SIZE);
-	return gpa;
-}
-
 static void connect(void)
 {
 	ring_view = mmap(NULL, PVKVM_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 vm.mem.memfd, RING_GPA);
+			 vm.mem.memfd, FAKE_VM_RING_GPA);
 	cr_assert_neq(ring_view, MAP_FAILED);
-	store_printf(vm.store, FE_DIR "/ring-ref", "%u", grant(RING_GPA, false));
+	store_printf(vm.store, FE_DIR "/ring-ref", "%u", fake_vm_grant(FAKE_VM_RING_GPA, false));
 	blkif_sring_init(ring_view);
 	cr_assert_eq(blkif_front_init(&front, ring_view, PVKVM_PAGE_SIZE), 0);
 	int port = evtchn_alloc_unbound(vm.evtchn);
@@ -194,10 +142,10 @@ static void queue_rw(uint8_t op, uint64_t id, uint64_t sector, unsigned int page
 	r->id = id;
 	r->sector_number = sector;
 	r->nr_segments = (uint16_t)pages;
-	uint64_t gpa = alloc_pages(pages);
+	uint64_t gpa = fake_vm_alloc_pages(pages);
 	for (unsigned int i = 0; i < pages; i++)
 		r->u.seg[i] = (struct pvkvm_blkif_segment){
-			grant(gpa + (uint64_t)i * PVKVM_PAGE_SIZE, op == PVKVM_BLKIF_OP_WRITE), 0, 7, 0 };
+			fake_vm_grant(gpa + (uint64_t)i * PVKVM_PAGE_SIZE, op == PVKVM_BLKIF_OP_WRITE), 0, 7, 0 };
 }
 
 static void queue_flush(uint64_t id)
@@ -250,12 +198,7 @@ static int16_t status_of(const struct pvkvm_blkif_response *rsp, unsigned int n,
 
 static uint64_t counter(const char *name)
 {
-	for (struct stats_group *g = vm.stats.groups; g; g = g->next)
-		for (unsigned int i = 0; i < g->nr; i++)
-			if (!strcmp(g->name, "blk0") && !strcmp(g->counters[i].name, name))
-				return stat_get(&g->counters[i].value);
-	cr_assert_fail("no counter %s", name);
-	return 0;
+	return fake_vm_counter("blk0", name);
 }
 
 /* 16 requests of op; the one at sector 8 * 5 meets result. */
@@ -380,48 +323,18 @@ static void restart_with(uint64_t iops, uint64_t bw)
 	connect();
 }
 
-/* A greedy frontend that keeps the ring full gets iops=50: a second's
- * burst (50), then 50 a second. 100 requests take about a second. */
-Test(faults, iops_limit_holds_a_greedy_guest)
+/* A greedy frontend: keeps the ring full with n requests of op (the i-th
+ * at sector i * stride, pages pages each) until all are answered OKAY.
+ * The seconds that took. */
+static double greedy_run(uint8_t op, unsigned int n, uint64_t stride, unsigned int pages)
 {
-	restart_with(50, 0);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	unsigned int sent = 0, got = 0;
-	struct pvkvm_blkif_response rsp;
-	while (got < 100) {
-		while (sent < 100 && blkif_front_free_slots(&front) > 0)
-			queue_rw(PVKVM_BLKIF_OP_READ, sent++, 0, 1);
-		push();
-		int r = blkif_front_take_rsp(&front, &rsp);
-		cr_assert_geq(r, 0);
-		if (r == 1) {
-			cr_assert_eq(rsp.status, PVKVM_BLKIF_RSP_OKAY);
-			got++;
-		} else {
-			usleep(500);
-		}
-		cr_assert_lt(secs_since(&t0), 20.0, "hang under the limit");
-	}
-	double s = secs_since(&t0);
-	cr_assert_geq(s, 0.9, "100 requests at 50/s after a 50 burst took %.2f s", s);
-	cr_assert_lt(s, 3.0, "100 requests at 50/s took %.2f s: too slow", s);
-	cr_assert_gt(counter("throttled"), 0);
-}
-
-/* bw=1m against 32 KiB writes: 1 MiB of burst, then 1 MiB/s: 2 MiB take
- * about a second. */
-Test(faults, bandwidth_limit_holds_a_greedy_guest)
-{
-	restart_with(0, 1u << 20);
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	unsigned int sent = 0, got = 0;
-	const unsigned int n = 64; /* 64 x 32 KiB = 2 MiB */
 	struct pvkvm_blkif_response rsp;
 	while (got < n) {
 		while (sent < n && blkif_front_free_slots(&front) > 0) {
-			queue_rw(PVKVM_BLKIF_OP_WRITE, sent, (uint64_t)sent * 64, 8);
+			queue_rw(op, sent, (uint64_t)sent * stride, pages);
 			sent++;
 		}
 		push();
@@ -435,7 +348,26 @@ Test(faults, bandwidth_limit_holds_a_greedy_guest)
 		}
 		cr_assert_lt(secs_since(&t0), 20.0, "hang under the limit");
 	}
-	double s = secs_since(&t0);
+	return secs_since(&t0);
+}
+
+/* A greedy frontend that keeps the ring full gets iops=50: a second's
+ * burst (50), then 50 a second. 100 requests take about a second. */
+Test(faults, iops_limit_holds_a_greedy_guest)
+{
+	restart_with(50, 0);
+	double s = greedy_run(PVKVM_BLKIF_OP_READ, 100, 0, 1);
+	cr_assert_geq(s, 0.9, "100 requests at 50/s after a 50 burst took %.2f s", s);
+	cr_assert_lt(s, 3.0, "100 requests at 50/s took %.2f s: too slow", s);
+	cr_assert_gt(counter("throttled"), 0);
+}
+
+/* bw=1m against 32 KiB writes: 1 MiB of burst, then 1 MiB/s: 2 MiB take
+ * about a second. */
+Test(faults, bandwidth_limit_holds_a_greedy_guest)
+{
+	restart_with(0, 1u << 20);
+	double s = greedy_run(PVKVM_BLKIF_OP_WRITE, 64, 64, 8); /* 64 x 32 KiB = 2 MiB */
 	cr_assert_geq(s, 0.85, "2 MiB at 1 MiB/s after a 1 MiB burst took %.2f s", s);
 	cr_assert_lt(s, 3.0, "2 MiB at 1 MiB/s took %.2f s: too slow", s);
 	cr_assert_gt(counter("throttled"), 0);

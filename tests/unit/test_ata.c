@@ -12,6 +12,7 @@
 #include "host/block/blk_image.h"
 #include "host/block/dev_ata.h"
 #include "host/core/stats.h"
+#include "tests/unit/ata_taskfile.h"
 
 #define SECTORS 4096u
 
@@ -19,25 +20,14 @@ static char path[64];
 static struct blk_image img;
 static struct ata_disk *disk;
 
-static uint8_t pattern(uint64_t sector, unsigned int i)
-{
-	return (uint8_t)(sector * 37 + i * 7 + 1);
-}
-
 static void make_image(uint64_t bytes, bool fill)
 {
 	strcpy(path, "/tmp/pvkvm-ata-XXXXXX");
 	int fd = mkstemp(path);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(ftruncate(fd, (off_t)bytes), 0);
-	if (fill) {
-		uint8_t buf[512];
-		for (uint64_t s = 0; s < SECTORS; s++) {
-			for (unsigned int i = 0; i < 512; i++)
-				buf[i] = pattern(s, i);
-			cr_assert_eq(pwrite(fd, buf, 512, (off_t)(s * 512)), 512);
-		}
-	}
+	if (fill)
+		write_pattern(fd, SECTORS);
 	close(fd);
 }
 
@@ -46,6 +36,7 @@ static void open_disk(bool ro)
 	cr_assert_eq(blk_image_open(&img, path, ro, false), 0);
 	disk = ata_disk_new(&img, "SER123");
 	cr_assert_not_null(disk);
+	ata_tf_disk = disk;
 }
 
 static void setup(void)
@@ -63,28 +54,6 @@ static void teardown(void)
 
 TestSuite(ata, .init = setup, .fini = teardown);
 
-static void outb(uint16_t port, uint8_t v)
-{
-	ata_disk_pio(disk, port, true, &v, 1, 1);
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint8_t v = 0x5a;
-	ata_disk_pio(disk, port, false, &v, 1, 1);
-	return v;
-}
-
-static uint8_t status(void)
-{
-	return inb(ATA_CMD_BASE + ATA_REG_STATUS_COMMAND);
-}
-
-static uint8_t error_reg(void)
-{
-	return inb(ATA_CMD_BASE + ATA_REG_ERROR_FEATURE);
-}
-
 /* One string PIO of `bytes` in 16-bit units (rep insw / rep outsw). */
 static void data_in(void *buf, uint32_t bytes)
 {
@@ -94,34 +63,6 @@ static void data_in(void *buf, uint32_t bytes)
 static void data_out(const void *buf, uint32_t bytes)
 {
 	ata_disk_pio(disk, ATA_CMD_BASE, true, (void *)buf, 2, bytes / 2);
-}
-
-static void command(uint8_t cmd)
-{
-	outb(ATA_CMD_BASE + ATA_REG_STATUS_COMMAND, cmd);
-}
-
-static void set_lba28(uint32_t lba, uint8_t count)
-{
-	outb(ATA_CMD_BASE + ATA_REG_DEVICE, (uint8_t)(0xe0 | ((lba >> 24) & 0x0f)));
-	outb(ATA_CMD_BASE + ATA_REG_COUNT, count);
-	outb(ATA_CMD_BASE + ATA_REG_LBA_LOW, (uint8_t)lba);
-	outb(ATA_CMD_BASE + ATA_REG_LBA_MID, (uint8_t)(lba >> 8));
-	outb(ATA_CMD_BASE + ATA_REG_LBA_HIGH, (uint8_t)(lba >> 16));
-}
-
-/* The LBA48 order: high-order bytes first, each register written twice. */
-static void set_lba48(uint64_t lba, uint16_t count)
-{
-	outb(ATA_CMD_BASE + ATA_REG_DEVICE, 0x40);
-	outb(ATA_CMD_BASE + ATA_REG_COUNT, (uint8_t)(count >> 8));
-	outb(ATA_CMD_BASE + ATA_REG_LBA_LOW, (uint8_t)(lba >> 24));
-	outb(ATA_CMD_BASE + ATA_REG_LBA_MID, (uint8_t)(lba >> 32));
-	outb(ATA_CMD_BASE + ATA_REG_LBA_HIGH, (uint8_t)(lba >> 40));
-	outb(ATA_CMD_BASE + ATA_REG_COUNT, (uint8_t)count);
-	outb(ATA_CMD_BASE + ATA_REG_LBA_LOW, (uint8_t)lba);
-	outb(ATA_CMD_BASE + ATA_REG_LBA_MID, (uint8_t)(lba >> 8));
-	outb(ATA_CMD_BASE + ATA_REG_LBA_HIGH, (uint8_t)(lba >> 16));
 }
 
 static void expect_idle(void)
@@ -144,13 +85,6 @@ static void expect_error(uint8_t err)
 	cr_assert(st & ATA_SR_ERR, "status %#x", st);
 	cr_assert_eq(st & (ATA_SR_BSY | ATA_SR_DRQ), 0);
 	cr_assert_eq(error_reg() & err, err, "error %#x", error_reg());
-}
-
-static void check_sector(const uint8_t *buf, uint64_t sector)
-{
-	for (unsigned int i = 0; i < 512; i++)
-		cr_assert_eq(buf[i], pattern(sector, i), "sector %lu byte %u",
-			     (unsigned long)sector, i);
 }
 
 static void identify(uint16_t words[256])
@@ -236,7 +170,7 @@ Test(ata, read_sectors_lba28_block_by_block)
 	for (unsigned int s = 0; s < 3; s++) {
 		expect_drq();
 		data_in(buf, 512);
-		check_sector(buf, 5 + s);
+		check_sectors(buf, 5 + s, 1);
 	}
 	expect_idle();
 }
@@ -250,7 +184,7 @@ Test(ata, read_sectors_count_zero_means_256)
 		data_in(buf + s * 512, 512);
 	expect_idle();
 	for (unsigned int s = 0; s < 256; s++)
-		check_sector(buf + s * 512, 100 + s);
+		check_sectors(buf + s * 512, 100 + s, 1);
 }
 
 Test(ata, write_sectors_reach_the_file)
@@ -270,7 +204,7 @@ Test(ata, write_sectors_reach_the_file)
 	cr_assert_eq(pread(img.fd, got, sizeof(got), 9 * 512), (ssize_t)sizeof(got));
 	for (unsigned int i = 0; i < 1024; i++)
 		cr_assert_eq(got[i], 0xc3);
-	check_sector(got + 1024, 11);
+	check_sectors(got + 1024, 11, 1);
 }
 
 Test(ata, multiple_mode)
@@ -303,7 +237,7 @@ Test(ata, multiple_mode)
 		expect_drq();
 		data_in(buf, blocks[b] * 512);
 		for (unsigned int s = 0; s < blocks[b]; s++)
-			check_sector(buf + s * 512, sector + s);
+			check_sectors(buf + s * 512, sector + s, 1);
 		sector += blocks[b];
 	}
 	expect_idle();
@@ -320,7 +254,7 @@ Test(ata, multiple_mode)
 	cr_assert_eq(pread(img.fd, got, sizeof(got), 40 * 512), (ssize_t)sizeof(got));
 	for (unsigned int i = 0; i < 6 * 512; i++)
 		cr_assert_eq(got[i], 0x7e);
-	check_sector(got + 6 * 512, 46);
+	check_sectors(got + 6 * 512, 46, 1);
 }
 
 Test(ata, hob_registers_read_back)
@@ -409,7 +343,7 @@ Test(ata, out_of_range_is_idnf)
 	command(ATA_CMD_READ_SECTORS);
 	uint8_t buf[512];
 	data_in(buf, 512);
-	check_sector(buf, SECTORS - 1);
+	check_sectors(buf, SECTORS - 1, 1);
 	expect_idle();
 }
 
@@ -426,11 +360,11 @@ Test(ata, read_only_disk_aborts_writes)
 	data_out(junk, 512); /* no data phase: dropped */
 	uint8_t got[512];
 	cr_assert_eq(pread(img.fd, got, 512, 3 * 512), 512);
-	check_sector(got, 3);
+	check_sectors(got, 3, 1);
 	set_lba28(3, 1);
 	command(ATA_CMD_READ_SECTORS);
 	data_in(got, 512);
-	check_sector(got, 3);
+	check_sectors(got, 3, 1);
 	command(ATA_CMD_FLUSH_CACHE);
 	expect_idle();
 }
@@ -447,7 +381,7 @@ Test(ata, chs_addressing)
 	command(ATA_CMD_READ_SECTORS);
 	expect_drq();
 	data_in(buf, 512);
-	check_sector(buf, 1136);
+	check_sectors(buf, 1136, 1);
 	outb(ATA_CMD_BASE + ATA_REG_LBA_LOW, 0); /* sector 0 does not exist */
 	command(ATA_CMD_READ_SECTORS);
 	expect_error(ATA_ER_IDNF);

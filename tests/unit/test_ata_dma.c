@@ -16,6 +16,7 @@
 #include "host/core/stats.h"
 #include "host/mem/guest_mem.h"
 #include "hypercall/pvkvm_abi.h"
+#include "tests/unit/ata_taskfile.h"
 
 #define SECTORS 4096u
 #define RAM (4u << 20)
@@ -27,22 +28,12 @@ static struct blk_image img;
 static struct guest_mem mem;
 static struct ata_dma *dma;
 
-static uint8_t pattern(uint64_t sector, unsigned int i)
-{
-	return (uint8_t)(sector * 37 + i * 7 + 1);
-}
-
 static void make_image(void)
 {
 	strcpy(path, "/tmp/pvkvm-ata-dma-XXXXXX");
 	int fd = mkstemp(path);
 	cr_assert_geq(fd, 0);
-	uint8_t buf[512];
-	for (uint64_t s = 0; s < SECTORS; s++) {
-		for (unsigned int i = 0; i < 512; i++)
-			buf[i] = pattern(s, i);
-		cr_assert_eq(pwrite(fd, buf, 512, (off_t)(s * 512)), 512);
-	}
+	write_pattern(fd, SECTORS);
 	close(fd);
 }
 
@@ -51,6 +42,7 @@ static void open_dma(bool ro)
 	cr_assert_eq(blk_image_open(&img, path, ro, false), 0);
 	dma = ata_dma_new(&img, &mem, "DMA123");
 	cr_assert_not_null(dma);
+	ata_tf_disk = ata_dma_disk(dma);
 }
 
 static void setup(void)
@@ -71,18 +63,6 @@ static void teardown(void)
 TestSuite(ata_dma, .init = setup, .fini = teardown);
 
 /* ---- register access ------------------------------------------------------- */
-
-static void outb(uint16_t port, uint8_t v)
-{
-	ata_disk_pio(ata_dma_disk(dma), port, true, &v, 1, 1);
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint8_t v = 0x5a;
-	ata_disk_pio(ata_dma_disk(dma), port, false, &v, 1, 1);
-	return v;
-}
 
 static void bm_outb(unsigned int reg, uint8_t v)
 {
@@ -108,43 +88,6 @@ static uint32_t bm_inl(unsigned int reg)
 	return v;
 }
 
-static uint8_t status(void)
-{
-	return inb(ATA_CMD_BASE + ATA_REG_STATUS_COMMAND);
-}
-
-static uint8_t error_reg(void)
-{
-	return inb(ATA_CMD_BASE + ATA_REG_ERROR_FEATURE);
-}
-
-static void command(uint8_t cmd)
-{
-	outb(ATA_CMD_BASE + ATA_REG_STATUS_COMMAND, cmd);
-}
-
-static void set_lba28(uint32_t lba, uint8_t count)
-{
-	outb(ATA_CMD_BASE + ATA_REG_DEVICE, (uint8_t)(0xe0 | ((lba >> 24) & 0x0f)));
-	outb(ATA_CMD_BASE + ATA_REG_COUNT, count);
-	outb(ATA_CMD_BASE + ATA_REG_LBA_LOW, (uint8_t)lba);
-	outb(ATA_CMD_BASE + ATA_REG_LBA_MID, (uint8_t)(lba >> 8));
-	outb(ATA_CMD_BASE + ATA_REG_LBA_HIGH, (uint8_t)(lba >> 16));
-}
-
-static void set_lba48(uint64_t lba, uint16_t count)
-{
-	outb(ATA_CMD_BASE + ATA_REG_DEVICE, 0x40);
-	outb(ATA_CMD_BASE + ATA_REG_COUNT, (uint8_t)(count >> 8));
-	outb(ATA_CMD_BASE + ATA_REG_LBA_LOW, (uint8_t)(lba >> 24));
-	outb(ATA_CMD_BASE + ATA_REG_LBA_MID, (uint8_t)(lba >> 32));
-	outb(ATA_CMD_BASE + ATA_REG_LBA_HIGH, (uint8_t)(lba >> 40));
-	outb(ATA_CMD_BASE + ATA_REG_COUNT, (uint8_t)count);
-	outb(ATA_CMD_BASE + ATA_REG_LBA_LOW, (uint8_t)lba);
-	outb(ATA_CMD_BASE + ATA_REG_LBA_MID, (uint8_t)(lba >> 8));
-	outb(ATA_CMD_BASE + ATA_REG_LBA_HIGH, (uint8_t)(lba >> 16));
-}
-
 /* ---- PRD tables --------------------------------------------------------------- */
 
 static void put_prd(uint64_t table, unsigned int i, uint32_t base, uint32_t len,
@@ -162,14 +105,6 @@ static uint8_t *ram(uint64_t gpa)
 	uint8_t *p = gmem_ptr(&mem, gpa, 1);
 	cr_assert_not_null(p);
 	return p;
-}
-
-static void check_sectors(const uint8_t *buf, uint64_t sector, unsigned int n)
-{
-	for (unsigned int s = 0; s < n; s++)
-		for (unsigned int i = 0; i < 512; i++)
-			cr_assert_eq(buf[s * 512 + i], pattern(sector + s, i),
-				     "sector %lu byte %u", (unsigned long)(sector + s), i);
 }
 
 /* Linux's order: table, direction, taskfile + command, START. */

@@ -27,18 +27,13 @@
 #include "host/core/vm.h"
 #include "host/services/xenbus.h"
 #include "hypercall/pvkvm_blkif.h"
+#include "tests/unit/fake_vm.h"
 
-#define MEM_SIZE (32u << 20)
-#define GNT_GPA 0x100000u
 #define GNT_ENTRIES 4096u
-#define RING_GPA 0x180000u  /* ring pages, scattered, below DATA_GPA */
-#define DATA_GPA 0x400000u
 #define IMG_SECTORS (64u << 11) /* 64 MiB */
 #define FE_DIR "device/blk/0"
 #define BE_DIR "backend/blk/0"
 
-static struct vm vm;
-static struct pvkvm_shared_info shinfo;
 static struct device *dev;
 static char img_path[64];
 static int img_fd = -1; /* the test's own view of the file */
@@ -48,8 +43,6 @@ struct frontend {
 	void *ring_view;  /* contiguous, as the guest's page tables would give */
 	size_t ring_bytes;
 	unsigned int port;
-	uint32_t next_gref;
-	uint64_t next_gpa;
 };
 static struct frontend fe;
 
@@ -77,27 +70,19 @@ static void start_backend(bool read_only, const struct blkback_config *cfg_in)
 	cr_assert_eq(dev->start(dev, &vm), 0);
 }
 
+/* For a test that restarts the backend with other settings. */
+static void stop_backend(void)
+{
+	dev->stop(dev, &vm);
+	vm.stats.groups = NULL;
+	blkback_destroy(dev);
+	store_remove(vm.store, BE_DIR);
+}
+
 static void setup_vm(void)
 {
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm.kvm_fd < 0)
-		cr_skip_test("/dev/kvm is not available: %s", strerror(errno));
-	vm.vm_fd = ioctl(vm.kvm_fd, KVM_CREATE_VM, 0);
-	cr_assert_geq(vm.vm_fd, 0);
-	cr_assert_eq(gmem_create(&vm.mem, MEM_SIZE), 0);
-	pthread_mutex_init(&vm.event_lock, NULL);
-	pthread_cond_init(&vm.event_cond, NULL);
-	vm.shared_info = &shinfo;
-	vm.grants = grant_table_new(&vm.mem);
-	vm.evtchn = evtchn_table_new(&vm);
-	vm.store = store_new();
-	cr_assert(vm.grants && vm.evtchn && vm.store);
-	cr_assert_eq(grant_table_setup(vm.grants, GNT_GPA, GNT_ENTRIES), 0);
-	rcu_register_thread(); /* connect runs here, inside our store write */
+	fake_vm_setup(GNT_ENTRIES);
 	memset(&fe, 0, sizeof(fe));
-	fe.next_gref = 1;
-	fe.next_gpa = DATA_GPA;
 	make_image();
 }
 
@@ -119,13 +104,7 @@ static void teardown(void)
 	dev = NULL;
 	if (fe.ring_view)
 		munmap(fe.ring_view, fe.ring_bytes);
-	store_free(vm.store);
-	evtchn_table_free(vm.evtchn);
-	grant_table_free(vm.grants);
-	gmem_destroy(&vm.mem);
-	close(vm.vm_fd);
-	close(vm.kvm_fd);
-	rcu_unregister_thread();
+	fake_vm_teardown();
 	close(img_fd);
 	unlink(img_path);
 }
@@ -133,42 +112,6 @@ static void teardown(void)
 TestSuite(blkback, .init = setup, .fini = teardown, .timeout = 60);
 
 /* ---- the frontend's side of grants and memory ---------------------------------- */
-
-static uint64_t alloc_page(void)
-{
-	uint64_t gpa = fe.next_gpa;
-	fe.next_gpa += PVKVM_PAGE_SIZE;
-	cr_assert_leq(fe.next_gpa, MEM_SIZE);
-	return gpa;
-}
-
-static uint8_t *page_ptr(uint64_t gpa)
-{
-	return gmem_ptr(&vm.mem, gpa, PVKVM_PAGE_SIZE);
-}
-
-/* Grants gpa's page; fill it before granting, so the grant's release store
- * orders the contents before the backend's use. */
-static uint32_t grant(uint64_t gpa, bool readonly)
-{
-	uint32_t ref = fe.next_gref++;
-	cr_assert_lt(ref, GNT_ENTRIES);
-	struct pvkvm_grant_entry *e =
-		gmem_ptr(&vm.mem, GNT_GPA + (uint64_t)ref * sizeof(*e), sizeof(*e));
-	e->domid = 0;
-	e->frame = (uint32_t)(gpa / PVKVM_PAGE_SIZE);
-	__atomic_store_n(&e->flags,
-			 (uint16_t)(PVKVM_GTF_PERMIT | (readonly ? PVKVM_GTF_READONLY : 0)),
-			 __ATOMIC_RELEASE);
-	return ref;
-}
-
-static uint16_t grant_flags(uint32_t ref)
-{
-	struct pvkvm_grant_entry *e =
-		gmem_ptr(&vm.mem, GNT_GPA + (uint64_t)ref * sizeof(*e), sizeof(*e));
-	return __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
-}
 
 /* 2^order ring pages at descending, non-adjacent frames, viewed contiguously. */
 static void connect_frontend(unsigned int order)
@@ -180,11 +123,11 @@ static void connect_frontend(unsigned int order)
 	cr_assert_neq(fe.ring_view, MAP_FAILED);
 	char key[64];
 	for (unsigned int i = 0; i < nr; i++) {
-		uint64_t gpa = RING_GPA + (uint64_t)(nr - 1 - i) * 2 * PVKVM_PAGE_SIZE;
+		uint64_t gpa = FAKE_VM_RING_GPA + (uint64_t)(nr - 1 - i) * 2 * PVKVM_PAGE_SIZE;
 		void *want = (uint8_t *)fe.ring_view + (size_t)i * PVKVM_PAGE_SIZE;
 		cr_assert_eq(mmap(want, PVKVM_PAGE_SIZE, PROT_READ | PROT_WRITE,
 				  MAP_SHARED | MAP_FIXED, vm.mem.memfd, (off_t)gpa), want);
-		uint32_t ref = grant(gpa, false);
+		uint32_t ref = fake_vm_grant(gpa, false);
 		if (order == 0)
 			snprintf(key, sizeof(key), FE_DIR "/ring-ref");
 		else
@@ -312,24 +255,12 @@ static void check_file(uint64_t sector, unsigned int nsect, unsigned int salt)
 
 static uint64_t counter(const char *name)
 {
-	for (struct stats_group *g = vm.stats.groups; g; g = g->next)
-		for (unsigned int i = 0; i < g->nr; i++)
-			if (!strcmp(g->name, "blk0") && !strcmp(g->counters[i].name, name))
-				return stat_get(&g->counters[i].value);
-	cr_assert_fail("no counter %s", name);
-	return 0;
+	return fake_vm_counter("blk0", name);
 }
 
-/* The I/O thread counts a notification just after publishing the responses
- * it stands for, so the frontend may see those first: wait for the count. */
 static uint64_t counter_reaching(const char *name, uint64_t want)
 {
-	uint64_t v = counter(name);
-	for (int i = 0; i < 2000 && v < want; i++) {
-		usleep(1000);
-		v = counter(name);
-	}
-	return v;
+	return fake_vm_counter_reaching("blk0", name, want, 2000);
 }
 
 /* ---- tests --------------------------------------------------------------------------- */
@@ -363,15 +294,15 @@ Test(blkback, full_ring_of_writes_then_reads)
 	const unsigned int n = 32;
 	uint64_t gpa[32];
 	for (unsigned int i = 0; i < n; i++) {
-		gpa[i] = alloc_page();
+		gpa[i] = fake_vm_alloc_pages(1);
 		uint64_t sector = (uint64_t)(n - 1 - i) * 8 + 1000;
-		fill_sectors(page_ptr(gpa[i]), sector, 8, 1);
+		fill_sectors(fake_vm_page(gpa[i]), sector, 8, 1);
 		struct pvkvm_blkif_request *r = next_req();
 		r->operation = PVKVM_BLKIF_OP_WRITE;
 		r->id = 0xabc00000u + i;
 		r->sector_number = sector;
 		r->nr_segments = 1;
-		r->u.seg[0] = (struct pvkvm_blkif_segment){ grant(gpa[i], true), 0, 7, 0 };
+		r->u.seg[0] = (struct pvkvm_blkif_segment){ fake_vm_grant(gpa[i], true), 0, 7, 0 };
 	}
 	cr_assert_null(blkif_front_next_req(&fe.front), "the ring is full");
 	push();
@@ -385,21 +316,21 @@ Test(blkback, full_ring_of_writes_then_reads)
 	check_file(1000, n * 8, 1);
 
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t g = alloc_page();
-		memset(page_ptr(g), 0, PVKVM_PAGE_SIZE);
+		uint64_t g = fake_vm_alloc_pages(1);
+		memset(fake_vm_page(g), 0, PVKVM_PAGE_SIZE);
 		gpa[i] = g;
 		struct pvkvm_blkif_request *r = next_req();
 		r->operation = PVKVM_BLKIF_OP_READ;
 		r->id = 0xdef00000u + i;
 		r->sector_number = 1000 + (uint64_t)i * 8;
 		r->nr_segments = 1;
-		r->u.seg[0] = (struct pvkvm_blkif_segment){ grant(g, false), 0, 7, 0 };
+		r->u.seg[0] = (struct pvkvm_blkif_segment){ fake_vm_grant(g, false), 0, 7, 0 };
 	}
 	push();
 	collect(rsp, n);
 	for (unsigned int i = 0; i < n; i++) {
 		cr_assert_eq(find_rsp(rsp, n, 0xdef00000u + i)->status, PVKVM_BLKIF_RSP_OKAY);
-		const uint8_t *p = page_ptr(gpa[i]);
+		const uint8_t *p = fake_vm_page(gpa[i]);
 		for (unsigned int b = 0; b < PVKVM_PAGE_SIZE; b++)
 			cr_assert_eq(p[b], pat(1000 + (uint64_t)i * 8 + b / 512, b % 512, 1));
 	}
@@ -429,12 +360,12 @@ Test(blkback, multi_page_ring_and_partial_segments)
 		static const uint8_t first[3] = { 2, 0, 0 }, last[3] = { 7, 7, 3 };
 		uint64_t s = sector;
 		for (unsigned int k = 0; k < 3; k++) {
-			gpa[i][k] = alloc_page();
+			gpa[i][k] = fake_vm_alloc_pages(1);
 			unsigned int ns = last[k] - first[k] + 1u;
-			fill_sectors(page_ptr(gpa[i][k]) + first[k] * 512, s, ns, 2);
+			fill_sectors(fake_vm_page(gpa[i][k]) + first[k] * 512, s, ns, 2);
 			s += ns;
 			r->u.seg[k] = (struct pvkvm_blkif_segment){
-				grant(gpa[i][k], true), first[k], last[k], 0 };
+				fake_vm_grant(gpa[i][k], true), first[k], last[k], 0 };
 		}
 	}
 	push();
@@ -445,7 +376,7 @@ Test(blkback, multi_page_ring_and_partial_segments)
 	check_file(20000, n * 18, 2);
 	for (unsigned int i = 0; i < n; i++)
 		for (unsigned int k = 0; k < 3; k++)
-			cr_assert_eq(grant_flags((uint32_t)(5 + i * 3 + k)) &
+			cr_assert_eq(fake_vm_grant_flags((uint32_t)(5 + i * 3 + k)) &
 				     (PVKVM_GTF_READING | PVKVM_GTF_WRITING), 0,
 				     "every segment grant released");
 }
@@ -453,18 +384,18 @@ Test(blkback, multi_page_ring_and_partial_segments)
 static void indirect_rw(uint8_t op, uint64_t sector, uint64_t *pages,
 			unsigned int nseg, uint64_t id)
 {
-	uint64_t ind = alloc_page();
-	struct pvkvm_blkif_segment *segs = (void *)page_ptr(ind);
+	uint64_t ind = fake_vm_alloc_pages(1);
+	struct pvkvm_blkif_segment *segs = (void *)fake_vm_page(ind);
 	for (unsigned int i = 0; i < nseg; i++)
 		segs[i] = (struct pvkvm_blkif_segment){
-			grant(pages[i], op == PVKVM_BLKIF_OP_WRITE), 0, 7, 0 };
+			fake_vm_grant(pages[i], op == PVKVM_BLKIF_OP_WRITE), 0, 7, 0 };
 	struct pvkvm_blkif_request *r = next_req();
 	r->operation = PVKVM_BLKIF_OP_INDIRECT;
 	r->indirect_op = op;
 	r->id = id;
 	r->sector_number = sector;
 	r->nr_segments = (uint16_t)nseg;
-	r->u.indirect_grefs[0] = grant(ind, true);
+	r->u.indirect_grefs[0] = fake_vm_grant(ind, true);
 }
 
 Test(blkback, indirect_one_mib_write_and_read_beside_small_ones)
@@ -473,26 +404,26 @@ Test(blkback, indirect_one_mib_write_and_read_beside_small_ones)
 	static uint64_t pages[256];
 	const uint64_t sector = 40000;
 	for (unsigned int i = 0; i < 256; i++) {
-		pages[i] = alloc_page();
-		fill_sectors(page_ptr(pages[i]), sector + i * 8, 8, 3);
+		pages[i] = fake_vm_alloc_pages(1);
+		fill_sectors(fake_vm_page(pages[i]), sector + i * 8, 8, 3);
 	}
 	indirect_rw(PVKVM_BLKIF_OP_WRITE, sector, pages, 256, 77);
 	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_OKAY);
 	check_file(sector, 2048, 3);
 
 	for (unsigned int i = 0; i < 256; i++)
-		memset(page_ptr(pages[i]), 0, PVKVM_PAGE_SIZE);
+		memset(fake_vm_page(pages[i]), 0, PVKVM_PAGE_SIZE);
 	indirect_rw(PVKVM_BLKIF_OP_READ, sector, pages, 256, 78);
 	/* Small reads queued behind the big one may well finish first. */
 	uint64_t small[4];
 	for (unsigned int i = 0; i < 4; i++) {
-		small[i] = alloc_page();
+		small[i] = fake_vm_alloc_pages(1);
 		struct pvkvm_blkif_request *r = next_req();
 		r->operation = PVKVM_BLKIF_OP_READ;
 		r->id = 100 + i;
 		r->sector_number = sector + i;
 		r->nr_segments = 1;
-		r->u.seg[0] = (struct pvkvm_blkif_segment){ grant(small[i], false), 0, 0, 0 };
+		r->u.seg[0] = (struct pvkvm_blkif_segment){ fake_vm_grant(small[i], false), 0, 0, 0 };
 	}
 	push();
 	struct pvkvm_blkif_response rsp[5];
@@ -501,11 +432,11 @@ Test(blkback, indirect_one_mib_write_and_read_beside_small_ones)
 	for (unsigned int i = 0; i < 4; i++) {
 		cr_assert_eq(find_rsp(rsp, 5, 100 + i)->status, PVKVM_BLKIF_RSP_OKAY);
 		for (unsigned int b = 0; b < 512; b++)
-			cr_assert_eq(page_ptr(small[i])[b], pat(sector + i, b, 3));
+			cr_assert_eq(fake_vm_page(small[i])[b], pat(sector + i, b, 3));
 	}
 	for (unsigned int i = 0; i < 256; i++)
 		for (unsigned int b = 0; b < PVKVM_PAGE_SIZE; b += 97)
-			cr_assert_eq(page_ptr(pages[i])[b],
+			cr_assert_eq(fake_vm_page(pages[i])[b],
 				     pat(sector + i * 8 + b / 512, b % 512, 3));
 	cr_assert_eq(counter("indirect_requests"), 2);
 }
@@ -521,12 +452,12 @@ Test(blkback, flush_answers_after_every_earlier_write)
 			r->operation = PVKVM_BLKIF_OP_FLUSH;
 			continue;
 		}
-		uint64_t g = alloc_page();
-		fill_sectors(page_ptr(g), 3000 + (uint64_t)i * 8, 8, 4);
+		uint64_t g = fake_vm_alloc_pages(1);
+		fill_sectors(fake_vm_page(g), 3000 + (uint64_t)i * 8, 8, 4);
 		r->operation = PVKVM_BLKIF_OP_WRITE;
 		r->sector_number = 3000 + (uint64_t)i * 8;
 		r->nr_segments = 1;
-		r->u.seg[0] = (struct pvkvm_blkif_segment){ grant(g, true), 0, 7, 0 };
+		r->u.seg[0] = (struct pvkvm_blkif_segment){ fake_vm_grant(g, true), 0, 7, 0 };
 	}
 	push();
 	struct pvkvm_blkif_response rsp[26];
@@ -570,8 +501,8 @@ Test(blkback, discard_punches_a_hole)
 Test(blkback, invalid_requests_get_error_responses)
 {
 	connect_frontend(0);
-	uint64_t g = alloc_page();
-	uint32_t rw_ref = grant(g, false), ro_ref = grant(alloc_page(), true);
+	uint64_t g = fake_vm_alloc_pages(1);
+	uint32_t rw_ref = fake_vm_grant(g, false), ro_ref = fake_vm_grant(fake_vm_alloc_pages(1), true);
 	struct {
 		struct pvkvm_blkif_request req;
 		int16_t want;
@@ -613,7 +544,7 @@ Test(blkback, invalid_requests_get_error_responses)
 	collect(rsp, n);
 	for (unsigned int i = 0; i < n; i++)
 		cr_assert_eq(find_rsp(rsp, n, 500 + i)->status, cases[i].want, "case %u", i);
-	cr_assert_eq(grant_flags(rw_ref) & (PVKVM_GTF_READING | PVKVM_GTF_WRITING), 0);
+	cr_assert_eq(fake_vm_grant_flags(rw_ref) & (PVKVM_GTF_READING | PVKVM_GTF_WRITING), 0);
 	cr_assert_eq(counter("invalid_requests"), n - 1);
 
 	/* The device still serves good requests. */
@@ -627,22 +558,19 @@ Test(blkback, invalid_requests_get_error_responses)
 
 Test(blkback, read_only_disk_refuses_writes)
 {
-	dev->stop(dev, &vm);
-	vm.stats.groups = NULL;
-	blkback_destroy(dev);
-	store_remove(vm.store, BE_DIR);
+	stop_backend();
 	start_backend(true, NULL);
 	uint64_t v;
 	cr_assert_eq(store_read_u64(vm.store, BE_DIR "/info", &v), 0);
 	cr_assert_eq(v, PVKVM_BLKIF_INFO_READONLY);
 	connect_frontend(0);
-	uint64_t g = alloc_page();
-	memset(page_ptr(g), 0x99, PVKVM_PAGE_SIZE);
+	uint64_t g = fake_vm_alloc_pages(1);
+	memset(fake_vm_page(g), 0x99, PVKVM_PAGE_SIZE);
 	struct pvkvm_blkif_request *r = next_req();
 	r->operation = PVKVM_BLKIF_OP_WRITE;
 	r->id = 1;
 	r->nr_segments = 1;
-	r->u.seg[0] = (struct pvkvm_blkif_segment){ grant(g, true), 0, 7, 0 };
+	r->u.seg[0] = (struct pvkvm_blkif_segment){ fake_vm_grant(g, true), 0, 7, 0 };
 	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_ERROR);
 	uint8_t buf[4096];
 	cr_assert_eq(pread(img_fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
@@ -652,9 +580,9 @@ Test(blkback, read_only_disk_refuses_writes)
 	r->operation = PVKVM_BLKIF_OP_READ;
 	r->id = 2;
 	r->nr_segments = 1;
-	r->u.seg[0] = (struct pvkvm_blkif_segment){ grant(g, false), 0, 7, 0 };
+	r->u.seg[0] = (struct pvkvm_blkif_segment){ fake_vm_grant(g, false), 0, 7, 0 };
 	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_OKAY);
-	cr_assert_eq(page_ptr(g)[100], 0);
+	cr_assert_eq(fake_vm_page(g)[100], 0);
 }
 
 Test(blkback, impossible_producer_index_stops_the_device)
@@ -673,15 +601,15 @@ Test(blkback, impossible_producer_index_stops_the_device)
 	/* The frontend closes; the backend lets go of the ring. */
 	cr_assert_eq(xenbus_set_state(vm.store, FE_DIR, PVKVM_XB_CLOSING), 0);
 	cr_assert_eq(xenbus_read_state(vm.store, BE_DIR), PVKVM_XB_CLOSED);
-	cr_assert_eq(grant_flags(1) & PVKVM_GTF_WRITING, 0, "ring page released");
+	cr_assert_eq(fake_vm_grant_flags(1) & PVKVM_GTF_WRITING, 0, "ring page released");
 }
 
-/* A frontend that polls and never re-arms rsp_event is notified once (the
- * initial rsp_event = 1), however many batches the backend pushes. */
-Test(blkback, a_polling_frontend_is_not_notified_again)
+/* Rounds of 8 reads, each pushed at once and then polled for without ever
+ * re-arming rsp_event: a suppressing backend notifies once (the initial
+ * rsp_event), an always-notifying one on each push that published. */
+static void polling_rounds(unsigned int rounds)
 {
-	connect_frontend(0);
-	for (unsigned int round = 0; round < 4; round++) {
+	for (unsigned int round = 0; round < rounds; round++) {
 		for (unsigned int i = 0; i < 8; i++) {
 			struct pvkvm_blkif_request *r = next_req();
 			r->operation = PVKVM_BLKIF_OP_READ;
@@ -689,7 +617,7 @@ Test(blkback, a_polling_frontend_is_not_notified_again)
 			r->sector_number = i * 8;
 			r->nr_segments = 1;
 			r->u.seg[0] = (struct pvkvm_blkif_segment){
-				grant(alloc_page(), false), 0, 7, 0 };
+				fake_vm_grant(fake_vm_alloc_pages(1), false), 0, 7, 0 };
 		}
 		push();
 		unsigned int got = 0;
@@ -706,16 +634,21 @@ Test(blkback, a_polling_frontend_is_not_notified_again)
 		}
 		cr_assert_eq(got, 8);
 	}
+}
+
+/* A frontend that polls and never re-arms rsp_event is notified once (the
+ * initial rsp_event = 1), however many batches the backend pushes. */
+Test(blkback, a_polling_frontend_is_not_notified_again)
+{
+	connect_frontend(0);
+	polling_rounds(4);
 	cr_assert_geq(counter_reaching("notifications_suppressed", 3), 3);
 	cr_assert_eq(counter("notifications_sent"), 1);
 }
 
 Test(blkback, always_notify_mode_notifies_every_push)
 {
-	dev->stop(dev, &vm);
-	vm.stats.groups = NULL;
-	blkback_destroy(dev);
-	store_remove(vm.store, BE_DIR);
+	stop_backend();
 	struct blkback_config cfg;
 	blkback_config_default(&cfg, 0);
 	cfg.notify = PVKVM_RING_ALWAYS;
@@ -741,46 +674,11 @@ static void restart_backend_with(const char *disk_spec)
 	struct disk_opt o;
 	char err[256];
 	cr_assert_eq(disk_opt_parse(disk_spec, &o, err, sizeof(err)), 0, "%s", err);
-	dev->stop(dev, &vm);
-	vm.stats.groups = NULL;
-	blkback_destroy(dev);
-	store_remove(vm.store, BE_DIR);
+	stop_backend();
 	store_remove(vm.store, FE_DIR); /* a second connection starts afresh */
 	struct blkback_config cfg;
 	disk_opt_blkback_config(&o, 0, &cfg);
 	start_backend(false, &cfg);
-}
-
-/* Rounds of 8 reads, each pushed at once and then polled for without ever
- * re-arming rsp_event: a suppressing backend notifies once (the initial
- * rsp_event), an always-notifying one on each push that published. */
-static void polling_rounds(unsigned int rounds)
-{
-	for (unsigned int round = 0; round < rounds; round++) {
-		for (unsigned int i = 0; i < 8; i++) {
-			struct pvkvm_blkif_request *r = next_req();
-			r->operation = PVKVM_BLKIF_OP_READ;
-			r->id = round * 8 + i;
-			r->sector_number = i * 8;
-			r->nr_segments = 1;
-			r->u.seg[0] = (struct pvkvm_blkif_segment){
-				grant(alloc_page(), false), 0, 7, 0 };
-		}
-		push();
-		unsigned int got = 0;
-		for (int spins = 0; got < 8 && spins < 20000; spins++) {
-			struct pvkvm_blkif_response rsp;
-			int r = blkif_front_take_rsp(&fe.front, &rsp);
-			cr_assert_geq(r, 0);
-			if (r == 1) {
-				cr_assert_eq(rsp.status, PVKVM_BLKIF_RSP_OKAY);
-				got++;
-			} else {
-				usleep(500);
-			}
-		}
-		cr_assert_eq(got, 8);
-	}
 }
 
 static uint64_t notifications_for(const char *disk_spec, unsigned int rounds)
@@ -827,10 +725,7 @@ Test(blkback, ring_pages_knob_caps_the_offered_order)
 
 static void restart_backend_polling(unsigned int poll_us)
 {
-	dev->stop(dev, &vm);
-	vm.stats.groups = NULL;
-	blkback_destroy(dev);
-	store_remove(vm.store, BE_DIR);
+	stop_backend();
 	struct blkback_config cfg;
 	blkback_config_default(&cfg, 0);
 	cfg.poll_us = poll_us;
@@ -874,7 +769,7 @@ static void poll_one_response(uint64_t id)
 Test(blkback, a_request_in_the_poll_window_needs_no_kick)
 {
 	restart_backend_polling(BLKBACK_MAX_POLL_US);
-	uint32_t gref = grant(alloc_page(), false);
+	uint32_t gref = fake_vm_grant(fake_vm_alloc_pages(1), false);
 	kicks = 0;
 	for (uint64_t id = 0; id < 16; id++) {
 		queue_read(gref, id);
@@ -897,7 +792,7 @@ Test(blkback, a_request_in_the_poll_window_needs_no_kick)
 static void no_request_is_lost(unsigned int poll_us)
 {
 	restart_backend_polling(poll_us);
-	uint32_t gref = grant(alloc_page(), false);
+	uint32_t gref = fake_vm_grant(fake_vm_alloc_pages(1), false);
 	uint64_t x = 12345;
 	for (uint64_t id = 0; id < 3000; id++) {
 		queue_read(gref, id);

@@ -11,15 +11,6 @@
 #include "host/platform/cpuid_probe.h"
 #include "tests/unit/tiny_guest.h"
 
-#define CHECK(cond, ...)                                 \
-	do {                                             \
-		if (!(cond)) {                           \
-			snprintf(why, len, __VA_ARGS__); \
-			tg_free(&g);                     \
-			return false;                    \
-		}                                        \
-	} while (0)
-
 static bool run(struct tg *g, const uint8_t *code, size_t n, unsigned int timeout,
 		char *why, size_t len)
 {
@@ -38,12 +29,12 @@ static bool hypercall_round_trip(char *why, size_t len)
 	struct tg g;
 	if (!run(&g, code, sizeof(code), 30, why, len))
 		return false;
-	CHECK(g.status == (TG_RECORD_RESULT & 0xff), "exit %d (%s)", g.status, g.vm->stop_msg);
-	CHECK(g.calls == 1, "record called %d times", g.calls);
+	TG_CHECK(g.status == (TG_RECORD_RESULT & 0xff), "exit %d (%s)", g.status, g.vm->stop_msg);
+	TG_CHECK(g.calls == 1, "record called %d times", g.calls);
 	for (unsigned int i = 0; i < HCALL_NARGS; i++)
-		CHECK(g.args[i] == 0x11 * (i + 1), "arg %u is 0x%llx", i, (unsigned long long)g.args[i]);
-	CHECK(stat_get(&g.vm->stats.exits_pio_hypercall) == 2, "expected one exit per hypercall");
-	CHECK(stat_get(&g.vm->stats.hypercalls[TG_RECORD]) == 1, "not counted");
+		TG_CHECK(g.args[i] == 0x11 * (i + 1), "arg %u is 0x%llx", i, (unsigned long long)g.args[i]);
+	TG_CHECK(stat_get(&g.vm->stats.exits_pio_hypercall) == 2, "expected one exit per hypercall");
+	TG_CHECK(stat_get(&g.vm->stats.hypercalls[TG_RECORD]) == 1, "not counted");
 	tg_free(&g);
 	return true;
 }
@@ -95,16 +86,16 @@ static bool cpuid_and_start_info(char *why, size_t len)
 	const struct cpuid_probe *p = cpuid_probe_cpl3(g.vm->kvm_fd);
 	uint32_t flags = g.vm->start_info->flags;
 	uint32_t cpuid_flags = PVKVM_SIF_CPUID_CPL3 | PVKVM_SIF_CPUID_CPL3_EXITS;
-	CHECK(p->reach != CPUID_REACH_UNKNOWN, "the probe could not run: %s", p->why);
-	CHECK(!(flags & PVKVM_SIF_CPUID_HIDDEN), "flags 0x%x: hidden without --hide-cpuid", flags);
+	TG_CHECK(p->reach != CPUID_REACH_UNKNOWN, "the probe could not run: %s", p->why);
+	TG_CHECK(!(flags & PVKVM_SIF_CPUID_HIDDEN), "flags 0x%x: hidden without --hide-cpuid", flags);
 	if (p->reach == CPUID_REACH_THIS_KVM) {
-		CHECK((flags & cpuid_flags) == cpuid_flags, "probe: reachable; flags 0x%x", flags);
-		CHECK(shows_pvkvm(&g), "probe: reachable, yet the guest read %08llx %08llx %08llx max 0x%llx",
+		TG_CHECK((flags & cpuid_flags) == cpuid_flags, "probe: reachable; flags 0x%x", flags);
+		TG_CHECK(shows_pvkvm(&g), "probe: reachable, yet the guest read %08llx %08llx %08llx max 0x%llx",
 		      (unsigned long long)g.args[0], (unsigned long long)g.args[1],
 		      (unsigned long long)g.args[2], (unsigned long long)g.args[3]);
 	} else {
-		CHECK(!(flags & cpuid_flags), "probe: not reachable; flags 0x%x", flags);
-		CHECK(!shows_pvkvm(&g), "probe: not reachable, yet the guest read pvkvm's leaves");
+		TG_CHECK(!(flags & cpuid_flags), "probe: not reachable; flags 0x%x", flags);
+		TG_CHECK(!shows_pvkvm(&g), "probe: not reachable, yet the guest read pvkvm's leaves");
 	}
 	tg_free(&g);
 	return true;
@@ -116,7 +107,7 @@ static bool cpuid_at_cpl0_shows_pvkvm(char *why, size_t len)
 	struct tg g;
 	if (!run_cpuid_guest(&g, true, false, why, len))
 		return false;
-	CHECK(shows_pvkvm(&g), "CPL0 guest read %08llx %08llx %08llx max 0x%llx",
+	TG_CHECK(shows_pvkvm(&g), "CPL0 guest read %08llx %08llx %08llx max 0x%llx",
 	      (unsigned long long)g.args[0], (unsigned long long)g.args[1],
 	      (unsigned long long)g.args[2], (unsigned long long)g.args[3]);
 	tg_free(&g);
@@ -131,8 +122,8 @@ static bool hidden_cpuid_is_withheld(char *why, size_t len)
 		if (!run_cpuid_guest(&g, cpl0, true, why, len))
 			return false;
 		uint32_t flags = g.vm->start_info->flags;
-		CHECK(!shows_pvkvm(&g), "CPL%d guest read pvkvm's leaves with hide_cpuid", cpl0 ? 0 : 3);
-		CHECK((flags & PVKVM_SIF_CPUID_HIDDEN) && !(flags & PVKVM_SIF_CPUID_CPL3),
+		TG_CHECK(!shows_pvkvm(&g), "CPL%d guest read pvkvm's leaves with hide_cpuid", cpl0 ? 0 : 3);
+		TG_CHECK((flags & PVKVM_SIF_CPUID_HIDDEN) && !(flags & PVKVM_SIF_CPUID_CPL3),
 		      "flags 0x%x with hide_cpuid", flags);
 		tg_free(&g);
 	}
@@ -146,9 +137,9 @@ static bool expect_stop(const uint8_t *code, size_t n, unsigned int timeout,
 	struct tg g;
 	if (!run(&g, code, n, timeout, why, len))
 		return false;
-	CHECK(g.status == status, "exit %d, expected %d (%s)", g.status, status, g.vm->stop_msg);
-	CHECK(strstr(g.vm->stop_msg, n1), "'%s' lacks '%s'", g.vm->stop_msg, n1);
-	CHECK(!n2 || strstr(g.vm->stop_msg, n2), "'%s' lacks '%s'", g.vm->stop_msg, n2);
+	TG_CHECK(g.status == status, "exit %d, expected %d (%s)", g.status, status, g.vm->stop_msg);
+	TG_CHECK(strstr(g.vm->stop_msg, n1), "'%s' lacks '%s'", g.vm->stop_msg, n1);
+	TG_CHECK(!n2 || strstr(g.vm->stop_msg, n2), "'%s' lacks '%s'", g.vm->stop_msg, n2);
 	tg_free(&g);
 	return true;
 }

@@ -12,15 +12,6 @@
 
 #include "tests/unit/tiny_guest.h"
 
-#define CHECK(cond, ...)                                 \
-	do {                                             \
-		if (!(cond)) {                           \
-			snprintf(why, len, __VA_ARGS__); \
-			tg_free(&g);                     \
-			return false;                    \
-		}                                        \
-	} while (0)
-
 /* mov $PVKVM_MSR_HYPERCALL_PAGE, %ecx; mov $value, %eax; xor %edx, %edx; wrmsr */
 #define WRMSR_HC_PAGE(value)                                              \
 	0xb9, 0x00, 0xff, 0xff, 0x4f, 0xb8, (uint8_t)((value) & 0xff),      \
@@ -36,14 +27,14 @@ static bool msr_write_fills_the_page(char *why, size_t len)
 	struct tg g;
 	if (!tg_run(&g, code, sizeof(code), true, false, 60, why, len))
 		return false;
-	CHECK(g.status == (TG_RECORD_RESULT & 0xff), "exit %d (%s)", g.status, g.vm->stop_msg);
-	CHECK(g.calls == 1 && g.args[0] == 0x77, "the stub did not reach the hypercall");
+	TG_CHECK(g.status == (TG_RECORD_RESULT & 0xff), "exit %d (%s)", g.status, g.vm->stop_msg);
+	TG_CHECK(g.calls == 1 && g.args[0] == 0x77, "the stub did not reach the hypercall");
 	uint8_t want[PVKVM_PAGE_SIZE];
 	hypercall_page_fill(want);
 	const uint8_t *page = gmem_ptr(&g.vm->mem, TG_HCPAGE, PVKVM_PAGE_SIZE);
-	CHECK(page && memcmp(page, want, sizeof(want)) == 0, "page differs from the ELF-path stubs");
-	CHECK(atomic_load(&g.vm->msr_hypercall_page) == (TG_HCPAGE | 1), "MSR value not kept");
-	CHECK(stat_get(&g.vm->stats.exits[KVM_EXIT_X86_WRMSR]) == 1, "the write did not exit");
+	TG_CHECK(page && memcmp(page, want, sizeof(want)) == 0, "page differs from the ELF-path stubs");
+	TG_CHECK(atomic_load(&g.vm->msr_hypercall_page) == (TG_HCPAGE | 1), "MSR value not kept");
+	TG_CHECK(stat_get(&g.vm->stats.exits[KVM_EXIT_X86_WRMSR]) == 1, "the write did not exit");
 	tg_free(&g);
 	return true;
 }
@@ -54,8 +45,8 @@ static bool msr_write_without_enable_is_gp(char *why, size_t len)
 	struct tg g;
 	if (!tg_run(&g, code, sizeof(code), true, false, 60, why, len))
 		return false;
-	CHECK(g.status == 128 + 13, "exit %d (%s)", g.status, g.vm->stop_msg);
-	CHECK(strstr(g.vm->stop_msg, "#GP"), "'%s'", g.vm->stop_msg);
+	TG_CHECK(g.status == 128 + 13, "exit %d (%s)", g.status, g.vm->stop_msg);
+	TG_CHECK(strstr(g.vm->stop_msg, "#GP"), "'%s'", g.vm->stop_msg);
 	tg_free(&g);
 	return true;
 }

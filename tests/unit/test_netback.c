@@ -29,19 +29,14 @@
 #include "host/services/xenbus.h"
 #include "hypercall/pvkvm_netif.h"
 #include "tests/unit/net_loop_port.h"
+#include "tests/unit/fake_vm.h"
 #include "tests/unit/net_ns.h"
 
-#define MEM_SIZE (32u << 20)
-#define GNT_GPA 0x100000u
 #define GNT_ENTRIES 8192u
-#define RING_GPA 0x180000u
-#define DATA_GPA 0x400000u
 #define FE_DIR "device/net/0"
 #define BE_DIR "backend/net/0"
 #define MAXQ 2u
 
-static struct vm vm;
-static struct pvkvm_shared_info shinfo;
 static struct device *dev;
 static struct loop_port *lp;
 static struct net_port *sw_peer; /* the switch test's other port */
@@ -55,34 +50,14 @@ struct fe_queue {
 
 static struct {
 	struct fe_queue q[MAXQ];
-	uint32_t next_gref;
-	uint64_t next_gpa;
 } fe;
 
 /* ---- fixture ------------------------------------------------------------------ */
 
 static void setup_vm(void)
 {
-	memset(&vm, 0, sizeof(vm));
-	memset(&shinfo, 0, sizeof(shinfo));
-	vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm.kvm_fd < 0)
-		cr_skip_test("/dev/kvm is not available: %s", strerror(errno));
-	vm.vm_fd = ioctl(vm.kvm_fd, KVM_CREATE_VM, 0);
-	cr_assert_geq(vm.vm_fd, 0);
-	cr_assert_eq(gmem_create(&vm.mem, MEM_SIZE), 0);
-	pthread_mutex_init(&vm.event_lock, NULL);
-	pthread_cond_init(&vm.event_cond, NULL);
-	vm.shared_info = &shinfo;
-	vm.grants = grant_table_new(&vm.mem);
-	vm.evtchn = evtchn_table_new(&vm);
-	vm.store = store_new();
-	cr_assert(vm.grants && vm.evtchn && vm.store);
-	cr_assert_eq(grant_table_setup(vm.grants, GNT_GPA, GNT_ENTRIES), 0);
-	rcu_register_thread(); /* connect runs here, inside our store write */
+	fake_vm_setup(GNT_ENTRIES);
 	memset(&fe, 0, sizeof(fe));
-	fe.next_gref = 1;
-	fe.next_gpa = DATA_GPA;
 }
 
 static void start_backend(struct net_port *port, unsigned int queues)
@@ -121,45 +96,12 @@ static void teardown(void)
 	lp = NULL;
 	net_port_close(sw_peer);
 	sw_peer = NULL;
-	store_free(vm.store);
-	evtchn_table_free(vm.evtchn);
-	grant_table_free(vm.grants);
-	gmem_destroy(&vm.mem);
-	close(vm.vm_fd);
-	close(vm.kvm_fd);
-	rcu_unregister_thread();
+	fake_vm_teardown();
 }
 
 TestSuite(netback, .init = setup, .fini = teardown, .timeout = 60);
 
 /* ---- the frontend's grants and memory ------------------------------------------ */
-
-static uint64_t alloc_page(void)
-{
-	uint64_t gpa = fe.next_gpa;
-	fe.next_gpa += PVKVM_PAGE_SIZE;
-	cr_assert_leq(fe.next_gpa, MEM_SIZE);
-	return gpa;
-}
-
-static uint8_t *page_ptr(uint64_t gpa)
-{
-	return gmem_ptr(&vm.mem, gpa, PVKVM_PAGE_SIZE);
-}
-
-static uint32_t grant(uint64_t gpa, bool readonly)
-{
-	uint32_t ref = fe.next_gref++;
-	cr_assert_lt(ref, GNT_ENTRIES);
-	struct pvkvm_grant_entry *e =
-		gmem_ptr(&vm.mem, GNT_GPA + (uint64_t)ref * sizeof(*e), sizeof(*e));
-	e->domid = 0;
-	e->frame = (uint32_t)(gpa / PVKVM_PAGE_SIZE);
-	__atomic_store_n(&e->flags,
-			 (uint16_t)(PVKVM_GTF_PERMIT | (readonly ? PVKVM_GTF_READONLY : 0)),
-			 __ATOMIC_RELEASE);
-	return ref;
-}
 
 static void write_key(const char *dir, const char *key, unsigned int v)
 {
@@ -171,14 +113,14 @@ static void write_key(const char *dir, const char *key, unsigned int v)
 static void setup_queue(unsigned int i, const char *dir)
 {
 	struct fe_queue *q = &fe.q[i];
-	uint64_t txg = RING_GPA + (uint64_t)i * 4 * PVKVM_PAGE_SIZE;
+	uint64_t txg = FAKE_VM_RING_GPA + (uint64_t)i * 4 * PVKVM_PAGE_SIZE;
 	uint64_t rxg = txg + 2 * PVKVM_PAGE_SIZE;
-	netif_tx_sring_init((void *)page_ptr(txg));
-	netif_rx_sring_init((void *)page_ptr(rxg));
-	cr_assert_eq(netif_tx_front_init(&q->tx, (void *)page_ptr(txg), PVKVM_PAGE_SIZE), 0);
-	cr_assert_eq(netif_rx_front_init(&q->rx, (void *)page_ptr(rxg), PVKVM_PAGE_SIZE), 0);
-	write_key(dir, "tx-ring-ref", grant(txg, false));
-	write_key(dir, "rx-ring-ref", grant(rxg, false));
+	netif_tx_sring_init((void *)fake_vm_page(txg));
+	netif_rx_sring_init((void *)fake_vm_page(rxg));
+	cr_assert_eq(netif_tx_front_init(&q->tx, (void *)fake_vm_page(txg), PVKVM_PAGE_SIZE), 0);
+	cr_assert_eq(netif_rx_front_init(&q->rx, (void *)fake_vm_page(rxg), PVKVM_PAGE_SIZE), 0);
+	write_key(dir, "tx-ring-ref", fake_vm_grant(txg, false));
+	write_key(dir, "rx-ring-ref", fake_vm_grant(rxg, false));
 	int port = evtchn_alloc_unbound(vm.evtchn);
 	cr_assert_gt(port, 0);
 	q->port = (unsigned int)port;
@@ -291,12 +233,12 @@ static unsigned int tx_frame(unsigned int qi, const uint8_t *f, uint32_t len,
 	unsigned int n = 0;
 	uint32_t pos = 0;
 	while (pos < len) {
-		uint64_t g = alloc_page();
+		uint64_t g = fake_vm_alloc_pages(1);
 		uint16_t o = n == 0 ? off : 0;
 		uint32_t chunk = len - pos < PVKVM_PAGE_SIZE - o ? len - pos : PVKVM_PAGE_SIZE - o;
-		memcpy(page_ptr(g) + o, f + pos, chunk);
+		memcpy(fake_vm_page(g) + o, f + pos, chunk);
 		struct pvkvm_netif_tx_request *r = tx_slot(qi);
-		r->gref = grant(g, true);
+		r->gref = fake_vm_grant(g, true);
 		r->offset = o;
 		r->size = (uint16_t)chunk;
 		r->id = (uint16_t)(first_id + n);
@@ -321,22 +263,12 @@ static struct net_pkt *sent(unsigned int i)
 
 static uint64_t counter(const char *name)
 {
-	for (struct stats_group *g = vm.stats.groups; g; g = g->next)
-		for (unsigned int i = 0; i < g->nr; i++)
-			if (!strcmp(g->name, "net0") && !strcmp(g->counters[i].name, name))
-				return stat_get(&g->counters[i].value);
-	cr_assert_fail("no counter %s", name);
-	return 0;
+	return fake_vm_counter("net0", name);
 }
 
 static uint64_t counter_reaching(const char *name, uint64_t want)
 {
-	uint64_t v = counter(name);
-	for (int i = 0; i < 5000 && v < want; i++) {
-		usleep(1000);
-		v = counter(name);
-	}
-	return v;
+	return fake_vm_counter_reaching("net0", name, want, 5000);
 }
 
 /* ---- tests -------------------------------------------------------------------------- */
@@ -446,9 +378,9 @@ Test(netback, bad_slots_get_error_and_the_ring_goes_on)
 	static uint8_t f[200];
 	make_frame(f, sizeof(f), 9);
 	struct pvkvm_netif_tx_request *r;
-	uint64_t g = alloc_page();
-	memcpy(page_ptr(g), f, sizeof(f));
-	uint32_t ref = grant(g, true);
+	uint64_t g = fake_vm_alloc_pages(1);
+	memcpy(fake_vm_page(g), f, sizeof(f));
+	uint32_t ref = fake_vm_grant(g, true);
 	const struct { uint16_t off, size, total, flags, cs, co; uint32_t gref; } bad[] = {
 		{ 0, 0, 0, 0, 0, 0, 0 },               /* size 0 */
 		{ 4000, 200, 200, 0, 0, 0, 0 },        /* crosses its page */
@@ -499,14 +431,14 @@ Test(netback, bad_slots_get_error_and_the_ring_goes_on)
 static void post_rx(unsigned int qi, unsigned int n, uint64_t *gpas, uint16_t first_id)
 {
 	for (unsigned int i = 0; i < n; i++) {
-		uint64_t g = alloc_page();
-		memset(page_ptr(g), 0xee, PVKVM_PAGE_SIZE);
+		uint64_t g = fake_vm_alloc_pages(1);
+		memset(fake_vm_page(g), 0xee, PVKVM_PAGE_SIZE);
 		if (gpas)
 			gpas[i] = g;
 		struct pvkvm_netif_rx_request *r = netif_rx_front_next_req(&fe.q[qi].rx);
 		cr_assert_not_null(r);
 		*r = (struct pvkvm_netif_rx_request){ .id = (uint16_t)(first_id + i),
-						      .gref = grant(g, false) };
+						      .gref = fake_vm_grant(g, false) };
 	}
 	push_rx(qi);
 }
@@ -529,9 +461,9 @@ Test(netback, receives_into_posted_buffers)
 		cr_expect_eq(rsp[i].status, (int16_t)lens[i]);
 		cr_expect_eq(rsp[i].total_len, lens[i]);
 		cr_expect_eq(rsp[i].flags, 0);
-		cr_expect_eq(memcmp(page_ptr(g[i]), f[i], lens[i]), 0, "frame %u's bytes", i);
+		cr_expect_eq(memcmp(fake_vm_page(g[i]), f[i], lens[i]), 0, "frame %u's bytes", i);
 	}
-	cr_expect_eq(page_ptr(g[3])[0], 0xee, "the fourth page untouched");
+	cr_expect_eq(fake_vm_page(g[3])[0], 0xee, "the fourth page untouched");
 	cr_expect_eq(counter_reaching("rx_frames", 3), 3);
 }
 
@@ -559,7 +491,7 @@ Test(netback, a_guest_without_buffers_loses_frames_beyond_the_queue)
 	rx_collect(0, rsp, PVKVM_NETIF_RING_SLOTS);
 	for (unsigned int i = 0; i < PVKVM_NETIF_RING_SLOTS; i++) {
 		make_frame(f, sizeof(f), i);
-		cr_assert_eq(memcmp(page_ptr(g[rsp[i].id]), f, sizeof(f)), 0, "frame %u", i);
+		cr_assert_eq(memcmp(fake_vm_page(g[rsp[i].id]), f, sizeof(f)), 0, "frame %u", i);
 	}
 	cr_expect_eq(counter_reaching("rx_frames", PVKVM_NETIF_RING_SLOTS),
 		     PVKVM_NETIF_RING_SLOTS);
@@ -593,7 +525,7 @@ Test(netback, a_long_gso_frame_fills_a_chain_with_its_flags)
 	cr_expect_eq(rsp[1].status, 4096);
 	cr_expect_eq(rsp[2].status, 10000 - 8192);
 	for (unsigned int i = 0; i < 3; i++)
-		cr_assert_eq(memcmp(page_ptr(g[rsp[i].id - 7]), f + i * 4096,
+		cr_assert_eq(memcmp(fake_vm_page(g[rsp[i].id - 7]), f + i * 4096,
 				    (size_t)rsp[i].status), 0, "page %u", i);
 }
 
@@ -632,7 +564,7 @@ Test(netback, blank_checksums_are_filled_for_a_frontend_without_offload)
 	cr_expect_eq(rsp.flags & PVKVM_NETIF_F_CSUM_BLANK, 0);
 	cr_expect_eq(rsp.flags & PVKVM_NETIF_F_DATA_VALIDATED, PVKVM_NETIF_F_DATA_VALIDATED);
 	/* A receiver verifies: pseudo-header + UDP header and data sum to 0xffff. */
-	const uint8_t *u = page_ptr(g[0]) + 34;
+	const uint8_t *u = fake_vm_page(g[0]) + 34;
 	uint32_t sum = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 17 + ulen;
 	for (unsigned int i = 0; i < ulen; i += 2)
 		sum += (uint32_t)u[i] << 8 | (i + 1 < ulen ? u[i + 1] : 0);
@@ -683,9 +615,9 @@ Test(netback, unwritable_pages_and_unwanted_gso_are_refused)
 {
 	connect_frontend(1, NULL);
 	/* a page granted read-only: the backend may not write it */
-	uint64_t g = alloc_page();
+	uint64_t g = fake_vm_alloc_pages(1);
 	struct pvkvm_netif_rx_request *r = netif_rx_front_next_req(&fe.q[0].rx);
-	*r = (struct pvkvm_netif_rx_request){ .id = 1, .gref = grant(g, true) };
+	*r = (struct pvkvm_netif_rx_request){ .id = 1, .gref = fake_vm_grant(g, true) };
 	push_rx(0);
 	static uint8_t f[10000];
 	make_frame(f, 100, 1);
@@ -710,7 +642,7 @@ Test(netback, unwritable_pages_and_unwanted_gso_are_refused)
 	rx_collect(0, &rsp, 1);
 	cr_expect_eq(rsp.id, 9);
 	cr_expect_eq(rsp.status, 60);
-	cr_expect_eq(memcmp(page_ptr(g2[0]), f, 60), 0);
+	cr_expect_eq(memcmp(fake_vm_page(g2[0]), f, 60), 0);
 }
 
 /* A hostile frontend: slots full of random bytes (the ring indices sane).
@@ -719,9 +651,9 @@ Test(netback, unwritable_pages_and_unwanted_gso_are_refused)
 Test(netback, random_slots_are_each_answered)
 {
 	connect_frontend(1, NULL);
-	uint64_t g = alloc_page();
-	memset(page_ptr(g), 0x42, PVKVM_PAGE_SIZE);
-	grant(g, true); /* ref 3: random grefs sometimes hit a real grant */
+	uint64_t g = fake_vm_alloc_pages(1);
+	memset(fake_vm_page(g), 0x42, PVKVM_PAGE_SIZE);
+	fake_vm_grant(g, true); /* ref 3: random grefs sometimes hit a real grant */
 	uint32_t x = 777;
 	unsigned int total = 0;
 	for (unsigned int round = 0; round < 20; round++) {
@@ -829,7 +761,7 @@ Test(netback_switch, frames_cross_the_switch_both_ways)
 	struct pvkvm_netif_rx_response rsp;
 	rx_collect(0, &rsp, 1);
 	cr_expect_eq(rsp.status, (int16_t)sizeof(reply));
-	cr_expect_eq(memcmp(page_ptr(g[0]), reply, sizeof(reply)), 0);
+	cr_expect_eq(memcmp(fake_vm_page(g[0]), reply, sizeof(reply)), 0);
 	net_pkt_free(in);
 }
 
@@ -861,14 +793,14 @@ static bool rx_until(uint64_t *g, unsigned int nposted, bool (*want)(const uint8
 		rx_collect(0, &rsp, 1);
 		cr_assert_lt(rsp.id, nposted);
 		cr_assert_gt(rsp.status, 0);
-		const uint8_t *f = page_ptr(g[rsp.id]);
+		const uint8_t *f = fake_vm_page(g[rsp.id]);
 		if (want(f, rsp.status)) {
 			memcpy(out, f, (size_t)rsp.status);
 			return true;
 		}
 		struct pvkvm_netif_rx_request *r = netif_rx_front_next_req(&fe.q[0].rx);
 		cr_assert_not_null(r);
-		*r = (struct pvkvm_netif_rx_request){ .id = rsp.id, .gref = grant(g[rsp.id], false) };
+		*r = (struct pvkvm_netif_rx_request){ .id = rsp.id, .gref = fake_vm_grant(g[rsp.id], false) };
 		push_rx(0);
 	}
 	return false;

@@ -40,12 +40,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	while (vm.devices) {
-		struct device *d = vm.devices;
-		vm.devices = d->next;
-		if (d->stop)
-			d->stop(d, &vm);
-	}
+	vm_stop_devices(&vm);
 	rcu_unregister_thread();
 	store_free(vm.store);
 	hcall_table_free(vm.hcalls);

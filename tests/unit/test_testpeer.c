@@ -32,39 +32,13 @@
 #define STR_AREA 0x120000ull /* guest strings */
 #define BUF_AREA 0x130000ull /* guest output buffers */
 
-static struct vm vm;
-static struct device *peer;
+#include "tests/unit/hc_vm.h"
 
-static void stop_devices(void)
-{
-	while (vm.devices) {
-		struct device *d = vm.devices;
-		vm.devices = d->next;
-		if (d->stop)
-			d->stop(d, &vm);
-	}
-}
+static struct device *peer;
 
 static void setup(void)
 {
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm.kvm_fd < 0)
-		cr_skip_test("/dev/kvm is not available here: %s", strerror(errno));
-	vm.vm_fd = ioctl(vm.kvm_fd, KVM_CREATE_VM, 0);
-	cr_assert_geq(vm.vm_fd, 0);
-	pthread_mutex_init(&vm.event_lock, NULL);
-	pthread_cond_init(&vm.event_cond, NULL);
-	cr_assert_eq(gmem_create(&vm.mem, MEM), 0);
-	vm.shared_info = gmem_ptr(&vm.mem, PVKVM_GPA_SHARED_INFO, PVKVM_PAGE_SIZE);
-	vm.hcalls = hcall_table_new();
-	vm.evtchn = evtchn_table_new(&vm);
-	vm.grants = grant_table_new(&vm.mem);
-	vm.store = store_new();
-	cr_assert(vm.hcalls && vm.evtchn && vm.grants && vm.store);
-	cr_assert_eq(evtchn_register_hypercalls(&vm), 0);
-	cr_assert_eq(grant_register_hypercalls(&vm), 0);
-	cr_assert_eq(store_register_hypercalls(&vm), 0);
+	hc_vm_setup(MEM);
 	peer = testpeer_create();
 	cr_assert(peer);
 	vm_add_device(&vm, peer);
@@ -76,17 +50,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	if (vm.kvm_fd < 0)
-		return;
-	stop_devices();
-	rcu_unregister_thread();
-	store_free(vm.store);
-	grant_table_free(vm.grants);
-	evtchn_table_free(vm.evtchn);
-	hcall_table_free(vm.hcalls);
-	gmem_destroy(&vm.mem);
-	close(vm.vm_fd);
-	close(vm.kvm_fd);
+	hc_vm_teardown();
 }
 
 TestSuite(peer, .init = setup, .fini = teardown, .timeout = 60);
@@ -96,19 +60,7 @@ TestSuite(peer, .init = setup, .fini = teardown, .timeout = 60);
 static int64_t hc(unsigned int nr, uint64_t a0, uint64_t a1, uint64_t a2,
 		  uint64_t a3)
 {
-	uint64_t args[HCALL_NARGS] = { a0, a1, a2, a3, 0 };
-	return hcall_dispatch(vm.hcalls, NULL, nr, args);
-}
-
-static uint64_t gstr(const char *s)
-{
-	static uint64_t next = STR_AREA;
-	if (next + PVKVM_STORE_PATH_MAX + 64 > BUF_AREA)
-		next = STR_AREA;
-	uint64_t gpa = next;
-	gmem_write(&vm.mem, gpa, s, strlen(s));
-	next += strlen(s) + 1;
-	return gpa;
+	return hc_vm_call(NULL, nr, a0, a1, a2, a3);
 }
 
 static int64_t g_write(const char *path, const char *val)

@@ -92,6 +92,17 @@ static inline void tg_free(struct tg *g)
 	g->vm = NULL;
 }
 
+/* In a scenario with its tiny guest in g: fills why and frees the guest
+ * when cond does not hold. */
+#define TG_CHECK(cond, ...)                              \
+	do {                                             \
+		if (!(cond)) {                           \
+			snprintf(why, len, __VA_ARGS__); \
+			tg_free(&g);                     \
+			return false;                    \
+		}                                        \
+	} while (0)
+
 /* A scenario returns false with why filled in when the guest misbehaved. */
 typedef bool (*tg_scenario)(char *why, size_t len);
 
