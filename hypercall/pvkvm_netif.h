@@ -122,7 +122,7 @@ struct pvkvm_netif_rx_request {
 PVKVM_STATIC_ASSERT(sizeof(struct pvkvm_netif_rx_request) == 8, "netif rx request size");
 
 /*
- * Receive response (backend -> frontend), 16 bytes: one per page filled.
+ * Receive response (backend -> frontend), 24 bytes: one per page filled.
  *   id       the rx request's id (the page it names now holds data)
  *   offset   where the data starts in the page (always 0 today)
  *   flags    PVKVM_NETIF_F_*: MORE_DATA when the frame continues in the next
@@ -182,7 +182,8 @@ PVKVM_RING_DEFINE(netif_rx, struct pvkvm_netif_rx_request, struct pvkvm_netif_rx
  *   PVKVM_HC_NET_SYNC_RX (gpa buf, buf_len, nic = 0) -> frame length,
  *       -PVKVM_EAGAIN when nothing is queued, -PVKVM_E2BIG when the next
  *       frame is longer than buf_len (that frame is dropped and counted).
- *   Buffers anywhere in guest RAM at or above 1 MiB, no alignment rule.
+ *   Buffers in pages the guest may itself read (TX) or write (RX), no
+ *   alignment rule.
  * ------------------------------------------------------------------------ */
 
 #endif /* PVKVM_NETIF_H */
