@@ -143,7 +143,8 @@ enum pvkvm_hypercall {
 	PVKVM_HC_EVTCHN_BIND_VIRQ = 10,
 	/* (port) -> nothing. See the notify stub above. */
 	PVKVM_HC_EVTCHN_SEND = 11,
-	/* (port) -> 0. Unbinds and frees the port. */
+	/* (port) -> 0. Unbinds the port; its number is reused only once the
+	 * host end (if any) has unbound too. */
 	PVKVM_HC_EVTCHN_CLOSE = 12,
 
 	/* (gpa table, nr_entries) -> 0. Registers the guest's grant table:
@@ -171,7 +172,8 @@ enum pvkvm_hypercall {
 	 * cut); -PVKVM_E2BIG for a listing over 64 KiB into a larger buf */
 	PVKVM_HC_STORE_LIST = 16,
 	/* (gpa path, path_len, u64 token) -> 0. Fires once now, then on every
-	 * change at or below path: queues an event, sets PVKVM_VIRQ_STORE. */
+	 * change at or below path, and on the removal of a node above it:
+	 * queues an event, sets PVKVM_VIRQ_STORE. */
 	PVKVM_HC_STORE_WATCH = 17,
 	/* (gpa path, path_len, u64 token) -> 0 */
 	PVKVM_HC_STORE_UNWATCH = 18,

@@ -127,8 +127,9 @@ PVKVM_RING_DEFINE(blkif, struct pvkvm_blkif_request, struct pvkvm_blkif_response
 /* ------------------------------------------------------------------------
  * mode=sync: one synchronous hypercall per I/O (PVKVM_HC_BLK_SYNC).
  *   (op, sector, gpa buf, nr_sectors, disk = 0) -> 0 or -PVKVM_E*
- *   READ / WRITE: nr_sectors 1..PVKVM_BLK_SYNC_MAX_SECTORS, buf anywhere in
- *                 guest RAM (no alignment rule)
+ *   READ / WRITE: nr_sectors 1..PVKVM_BLK_SYNC_MAX_SECTORS, buf in pages
+ *                 the guest may itself write (READ) or read (WRITE), no
+ *                 alignment rule
  *   FLUSH:        sector, buf, nr_sectors ignored
  *   INFO:         writes struct pvkvm_blk_sync_info at buf
  * ------------------------------------------------------------------------ */
