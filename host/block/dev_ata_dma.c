@@ -57,12 +57,19 @@ static void dma_count(struct ata_dma *x, enum dma_counter c, uint64_t n)
 
 /* ---- the PRD walk ------------------------------------------------------- */
 
-/* Host pointer for a guest region the controller may touch, or NULL. */
-static void *guest_region(const struct ata_dma *x, uint64_t gpa, uint64_t len)
+/*
+ * Host pointer for a guest region the controller may touch, or NULL. Real
+ * bus masters reach any RAM; this one reaches only what the guest itself
+ * may access the same way (GMEM_WRITE where the disk's data lands,
+ * GMEM_READ where it comes from), so a CPL3 guest cannot have the VMM
+ * write its read-only text, its hypercall page or anything the VMM keeps.
+ */
+static void *guest_region(const struct ata_dma *x, uint64_t gpa, uint64_t len,
+			  unsigned int acc)
 {
 	if (gpa < x->protect_below)
 		return NULL;
-	return gmem_ptr(x->mem, gpa, len);
+	return gmem_guest_ptr(x->mem, gpa, len, acc);
 }
 
 /* Regions that follow each other in guest memory become one iovec: the
@@ -86,16 +93,17 @@ static void append_region(struct ata_dma *x, unsigned int *n, void *p,
  * before the transfer does). The walk never leaves the 64 KiB the table
  * may span, so it ends after ATA_PRD_MAX_ENTRIES reads at most.
  */
-static int build_iov(struct ata_dma *x, uint64_t bytes, unsigned int *niov,
-		     unsigned int *nprds, bool *exhausted)
+static int build_iov(struct ata_dma *x, uint64_t bytes, bool write,
+		     unsigned int *niov, unsigned int *nprds, bool *exhausted)
 {
+	unsigned int acc = write ? GMEM_READ : GMEM_WRITE;
 	uint64_t at = x->prdt, span_end = ((uint64_t)x->prdt | 0xffffu) + 1;
 	uint64_t left = bytes;
 	unsigned int n = 0;
 
 	for (; at + sizeof(struct ata_prd) <= span_end; at += sizeof(struct ata_prd)) {
 		struct ata_prd prd;
-		if (at < x->protect_below || gmem_read(x->mem, at, &prd, sizeof(prd)))
+		if (at < x->protect_below || gmem_guest_read(x->mem, at, &prd, sizeof(prd)))
 			return -EFAULT;
 		uint64_t base = le32toh(prd.base) & ~1u;
 		uint32_t flags = le32toh(prd.flags_len);
@@ -103,7 +111,7 @@ static int build_iov(struct ata_dma *x, uint64_t bytes, unsigned int *niov,
 		if (len == 0)
 			len = ATA_PRD_MAX_BYTES;
 		uint32_t take = left < len ? (uint32_t)left : len;
-		void *p = guest_region(x, base, take);
+		void *p = guest_region(x, base, take, acc);
 		if (!p)
 			return -EFAULT;
 		append_region(x, &n, p, take);
@@ -179,7 +187,7 @@ static void run_transfer(struct ata_dma *x)
 	/* RWCON must name the command's direction: the other way would move
 	 * data nowhere useful, and a write would read what it meant to fill. */
 	if (!(x->bm_cmd & ATA_BM_CMD_TO_MEMORY) != write ||
-	    build_iov(x, bytes, &niov, &nprds, &exhausted) < 0) {
+	    build_iov(x, bytes, write, &niov, &nprds, &exhausted) < 0) {
 		bus_error(x);
 		return;
 	}

@@ -104,16 +104,24 @@ static uint8_t *ring_ptr(struct e1000 *e, const struct ring *r)
 		count(e, E1K_C_BAD_DMA, 1);
 		return NULL;
 	}
-	uint8_t *p = gmem_ptr(e->mem, base, (uint64_t)n * DESC);
+	/* The NIC reads descriptors and writes their status back: the guest
+	 * must be able to do both itself (see buffer_ptr). */
+	uint8_t *p = gmem_guest_ptr(e->mem, base, (uint64_t)n * DESC, GMEM_RW);
 	if (!p)
 		count(e, E1K_C_BAD_DMA, 1);
 	return p;
 }
 
-/* A buffer the NIC may read or write, or NULL. */
-static uint8_t *buffer_ptr(struct e1000 *e, uint64_t gpa, uint64_t len)
+/*
+ * A buffer the NIC may read (GMEM_READ: transmit) or write (GMEM_WRITE:
+ * receive), or NULL. Real DMA reaches any RAM; this NIC reaches only what
+ * the guest may touch the same way, so a CPL3 guest cannot have the VMM
+ * write its read-only pages or the VMM's own.
+ */
+static uint8_t *buffer_ptr(struct e1000 *e, uint64_t gpa, uint64_t len,
+			   unsigned int acc)
 {
-	uint8_t *p = gpa < e->protect_below ? NULL : gmem_ptr(e->mem, gpa, len);
+	uint8_t *p = gpa < e->protect_below ? NULL : gmem_guest_ptr(e->mem, gpa, len, acc);
 	if (!p)
 		count(e, E1K_C_BAD_DMA, 1);
 	return p;
@@ -149,7 +157,7 @@ static void tx_one(struct e1000 *e, struct e1000_tx_desc *d)
 	if (d->cmd & E1000_TXD_CMD_DEXT) {
 		e->tx_bad = true; /* context/data descriptors are not offered */
 	} else if (len > 0 && !e->tx_bad) {
-		const uint8_t *src = buffer_ptr(e, le64toh(d->addr), len);
+		const uint8_t *src = buffer_ptr(e, le64toh(d->addr), len, GMEM_READ);
 		if (!src || len > e->tx_pkt->cap - e->tx_pkt->len) {
 			e->tx_bad = true;
 		} else {
@@ -236,7 +244,7 @@ static uint32_t rx_free_slots(const struct ring *r)
 static void rx_fill(struct e1000 *e, struct e1000_rx_desc *d, const uint8_t *data,
 		    uint32_t len, bool eop, bool *bad)
 {
-	uint8_t *dst = *bad ? NULL : buffer_ptr(e, le64toh(d->addr), len);
+	uint8_t *dst = *bad ? NULL : buffer_ptr(e, le64toh(d->addr), len, GMEM_WRITE);
 	uint8_t status = E1000_RXD_STAT_DD | E1000_RXD_STAT_IXSM;
 	if (dst)
 		memcpy(dst, data, len);

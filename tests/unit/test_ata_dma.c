@@ -437,6 +437,43 @@ Test(ata_dma, regions_below_1mib_and_outside_ram_are_refused)
 	cr_assert_eq(counter("bus_errors"), 6);
 }
 
+/* The engine reaches memory only as the guest itself may: a disk read
+ * may not land on a page the guest cannot write (its text, its hypercall
+ * page), a write may not take data from one it cannot read, and a PRD
+ * table must be readable. */
+Test(ata_dma, regions_need_the_guests_own_rights)
+{
+	memset(ram(DATA), 0x5c, 4096);
+	gmem_set_access(&mem, DATA, 4096, GMEM_RX);
+	put_prd(PRDT, 0, DATA, 512, true);
+	read_through(PRDT);
+	expect_bus_error();
+	for (unsigned int i = 0; i < 4096; i++)
+		cr_assert_eq(ram(DATA)[i], 0x5c, "byte %u of a read-only page changed", i);
+
+	dma_setup(PRDT, false); /* the same page is a fine source */
+	set_lba28(9, 1);
+	command(ATA_CMD_WRITE_DMA);
+	dma_start(false);
+	expect_ok();
+	uint8_t got[512];
+	cr_assert_eq(pread(img.fd, got, sizeof(got), 9 * 512), (ssize_t)sizeof(got));
+	cr_assert_eq(got[0], 0x5c);
+
+	gmem_set_access(&mem, DATA, 4096, GMEM_NONE);
+	dma_setup(PRDT, false);
+	set_lba28(9, 1);
+	command(ATA_CMD_WRITE_DMA);
+	dma_start(false);
+	expect_bus_error();
+
+	gmem_set_access(&mem, DATA, 4096, GMEM_RW);
+	gmem_set_access(&mem, PRDT, 4096, GMEM_NONE);
+	read_through(PRDT);
+	expect_bus_error();
+	cr_assert_eq(counter("bus_errors"), 3);
+}
+
 Test(ata_dma, prd_tables_below_1mib_outside_ram_or_without_eot)
 {
 	/* A table in the VMM's pages is refused even when its entries are fine. */

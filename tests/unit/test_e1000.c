@@ -387,6 +387,40 @@ Test(e1000, receive_buffers_below_1mib_or_outside_ram_are_refused)
 	cr_assert_eq(rd(E1000_RDH), 0);
 }
 
+/* The NIC reaches memory only as the guest itself may: a received frame
+ * may not land on a page the guest cannot write, a frame is not sent from
+ * one it cannot read, and a ring must be readable and writable. */
+Test(e1000, dma_needs_the_guests_own_rights)
+{
+	uint8_t f[100];
+	frame(f, sizeof(f), mac, 3);
+	rx_ring(8, E1000_RCTL_SECRC);
+	memset(ram(BUFS), 0x5c, 4096);
+	gmem_set_access(&mem, BUFS, 4096, GMEM_RX);
+	cr_assert_not(e1000_receive(nic, f, sizeof(f)), "slot 0's buffer is read-only");
+	cr_assert_eq(rxd(0)->errors, E1000_RXD_ERR_RXE);
+	for (unsigned int i = 0; i < 4096; i++)
+		cr_assert_eq(((uint8_t *)ram(BUFS))[i], 0x5c, "byte %u changed", i);
+	cr_assert(e1000_receive(nic, f, sizeof(f)), "slot 1's buffer is writable");
+
+	frame(ram(BUFS), 60, mac, 8); /* readable: a fine source */
+	tx_ring(TX_RING, SLOTS);
+	put_tx(0, BUFS, 60, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS);
+	wr(E1000_TDT, 1);
+	cr_assert_eq(loop_nsent(loop), 1);
+	gmem_set_access(&mem, BUFS, 4096, GMEM_NONE);
+	put_tx(1, BUFS, 60, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS);
+	wr(E1000_TDT, 2);
+	cr_assert_eq(loop_nsent(loop), 1, "nothing from a page the guest cannot read");
+
+	gmem_set_access(&mem, TX_RING, 4096, GMEM_RX);
+	put_tx(2, BUFS + 0x2000, 60, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS);
+	wr(E1000_TDT, 3);
+	cr_assert_eq(rd(E1000_TDH), 2, "a read-only ring is not used");
+	cr_assert_eq(txd(2)->status & E1000_TXD_STAT_DD, 0, "nor written back");
+	cr_assert_eq(counter("bad_dma"), 3);
+}
+
 Test(e1000, the_receive_thread_moves_frames_from_the_port)
 {
 	uint8_t f[80];
