@@ -29,6 +29,7 @@
 #include "host/services/grant.h"
 #include "host/services/store.h"
 #include "hypercall/pvkvm_abi.h"
+#include "test_vm_open.h"
 
 #define FAKE_VM_MEM_SIZE (32u << 20)
 #define FAKE_VM_GNT_GPA 0x100000u
@@ -47,16 +48,8 @@ static struct {
 /* Skips the test where /dev/kvm is missing. */
 static inline void fake_vm_setup(uint32_t gnt_entries)
 {
-	memset(&vm, 0, sizeof(vm));
 	memset(&shinfo, 0, sizeof(shinfo));
-	vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm.kvm_fd < 0)
-		cr_skip_test("/dev/kvm is not available: %s", strerror(errno));
-	vm.vm_fd = ioctl(vm.kvm_fd, KVM_CREATE_VM, 0);
-	cr_assert_geq(vm.vm_fd, 0);
-	cr_assert_eq(gmem_create(&vm.mem, FAKE_VM_MEM_SIZE), 0);
-	pthread_mutex_init(&vm.event_lock, NULL);
-	pthread_cond_init(&vm.event_cond, NULL);
+	test_vm_open(&vm, FAKE_VM_MEM_SIZE);
 	vm.shared_info = &shinfo;
 	vm.grants = grant_table_new(&vm.mem);
 	vm.evtchn = evtchn_table_new(&vm);

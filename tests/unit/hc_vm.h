@@ -29,6 +29,7 @@
 #include "host/services/grant.h"
 #include "host/services/store.h"
 #include "hypercall/pvkvm_abi.h"
+#include "test_vm_open.h"
 
 static struct vm vm;
 
@@ -37,15 +38,7 @@ static struct vm vm;
  * unregisters). Skips the test where /dev/kvm is missing. */
 static inline void hc_vm_setup(size_t mem_size)
 {
-	memset(&vm, 0, sizeof(vm));
-	vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm.kvm_fd < 0)
-		cr_skip_test("/dev/kvm is not available here: %s", strerror(errno));
-	vm.vm_fd = ioctl(vm.kvm_fd, KVM_CREATE_VM, 0);
-	cr_assert_geq(vm.vm_fd, 0);
-	pthread_mutex_init(&vm.event_lock, NULL);
-	pthread_cond_init(&vm.event_cond, NULL);
-	cr_assert_eq(gmem_create(&vm.mem, mem_size), 0);
+	test_vm_open(&vm, mem_size);
 	vm.shared_info = gmem_ptr(&vm.mem, PVKVM_GPA_SHARED_INFO, PVKVM_PAGE_SIZE);
 	vm.hcalls = hcall_table_new();
 	vm.evtchn = evtchn_table_new(&vm);
