@@ -28,7 +28,7 @@
 static bool csum_offload = true;
 module_param(csum_offload, bool, 0444);
 MODULE_PARM_DESC(csum_offload,
-		 "Send frames with the L4 checksum left to the host when the backend offers feature-csum-offload (default on)");
+		 "When the backend offers feature-csum-offload: send frames with the L4 checksum left to the host, and take received frames whose checksum the host left blank (default on)");
 
 static unsigned int napi_weight = NAPI_POLL_WEIGHT;
 module_param(napi_weight, uint, 0444);
@@ -44,6 +44,7 @@ enum pvnet_stat {
 	ST_TX_ERRORS,
 	ST_TX_DROPPED,
 	ST_TX_CSUM_OFFLOADED,
+	ST_RX_CSUM_BLANK,
 	ST_TX_RING_FULL,
 	ST_KICKS,
 	ST_IRQS,
@@ -62,6 +63,7 @@ static const char stat_names[ST_COUNT][ETH_GSTRING_LEN] = {
 	[ST_TX_ERRORS] = "tx_errors",
 	[ST_TX_DROPPED] = "tx_dropped",
 	[ST_TX_CSUM_OFFLOADED] = "tx_csum_offloaded",
+	[ST_RX_CSUM_BLANK] = "rx_csum_blank",
 	[ST_TX_RING_FULL] = "tx_ring_full",
 	[ST_KICKS] = "kicks",
 	[ST_IRQS] = "irqs",
@@ -78,6 +80,7 @@ struct pvnet {
 	bool rings_ready;
 	bool registered;
 	bool csum_tx;
+	bool csum_rx;
 
 	spinlock_t tx_lock; /* tx ring, tx free ids */
 	struct netif_tx_front tx;
@@ -217,9 +220,24 @@ static void receive_one(struct pvnet *np, const struct pvkvm_netif_rx_response *
 		return;
 	}
 	skb_put_data(skb, np->pdev->data + rx_page(rsp->id), len);
-	skb->protocol = eth_type_trans(skb, np->ndev);
-	if (rsp->flags & PVKVM_NETIF_F_DATA_VALIDATED)
+	/*
+	 * A blank checksum (we asked for them: feature-csum-offload) is one
+	 * the host stack never computed; CHECKSUM_PARTIAL tells our stack the
+	 * frame is good as it is, as virtio-net does. Offsets count from the
+	 * Ethernet header, where skb->data still is.
+	 */
+	if (rsp->flags & PVKVM_NETIF_F_CSUM_BLANK) {
+		if (!np->csum_rx ||
+		    !skb_partial_csum_set(skb, rsp->csum_start, rsp->csum_offset)) {
+			count(np, ST_RX_ERRORS, 1);
+			kfree_skb(skb);
+			return;
+		}
+		count(np, ST_RX_CSUM_BLANK, 1);
+	} else if (rsp->flags & PVKVM_NETIF_F_DATA_VALIDATED) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
+	}
+	skb->protocol = eth_type_trans(skb, np->ndev);
 	count(np, ST_RX_PACKETS, 1);
 	count(np, ST_RX_BYTES, len);
 	napi_gro_receive(&np->napi, skb);
@@ -420,9 +438,10 @@ static void read_config(struct pvnet *np)
 	ndev->max_mtu = mtu;
 	np->csum_tx = csum_offload &&
 		      pvbus_read_u64_default(pdev, "feature-csum-offload", 0) == 1;
+	np->csum_rx = np->csum_tx;
 	if (np->csum_tx) {
 		ndev->hw_features |= NETIF_F_HW_CSUM;
-		ndev->features |= NETIF_F_HW_CSUM;
+		ndev->features |= NETIF_F_HW_CSUM | NETIF_F_RXCSUM;
 	}
 }
 
@@ -449,7 +468,7 @@ static int setup_rings(struct pvnet *np)
 	pvbus_printf(pdev, "event-channel", "%u", pvbus_queue_port(pdev, 0));
 	pvbus_printf(pdev, "request-rx-copy", "1");
 	pvbus_printf(pdev, "feature-sg", "0");
-	pvbus_printf(pdev, "feature-csum-offload", "0");
+	pvbus_printf(pdev, "feature-csum-offload", "%u", np->csum_rx ? 1 : 0);
 	WRITE_ONCE(np->rings_ready, true);
 	return pvbus_switch_state(pdev, PVKVM_XB_INITIALISED);
 }
@@ -482,7 +501,7 @@ static void pvnet_otherend_changed(struct pvbus_device *pdev,
 		netif_carrier_on(np->ndev);
 		netdev_info(np->ndev, "connected: %pM, mtu %u%s\n",
 			    np->ndev->dev_addr, np->ndev->mtu,
-			    np->csum_tx ? ", tx checksum offload" : "");
+			    np->csum_tx ? ", checksum offload" : "");
 		break;
 	case PVKVM_XB_CLOSING:
 	case PVKVM_XB_CLOSED:
