@@ -267,6 +267,13 @@ function spread(arr, key, mode, cnt,   med) {
 	med = median(arr, key, mode, cnt)
 	return med > 0 ? (s[cnt] - s[1]) / med : -1
 }
+# The median over rounds of a/b within each round: the two ran minutes
+# apart at most, so a machine whose load moves (2 shared cores) moves both.
+function ratio(key, a, b,   c, i, r) {
+	c = n[key, a] < n[key, b] ? n[key, a] : n[key, b]
+	for (i = 1; i <= c; i++) r[key, "ratio", i] = v[key, b, i] > 0 ? v[key, a, i] / v[key, b, i] : 0
+	return c ? median(r, key, "ratio", c) : 0
+}
 function pct(x) { return x < 0 ? "-" : sprintf("%.0f%%", x * 100) }
 function table(title, modes, nm, pv, ref,   k, key, d, a, b, hdr) {
 	split(modes, md, " ")
@@ -277,7 +284,7 @@ function table(title, modes, nm, pv, ref,   k, key, d, a, b, hdr) {
 		if (!hdr) {
 			printf "%-20s %-7s", title, "unit"
 			for (d = 1; d <= nm; d++) printf " %12s %6s", md[d], "spread"
-			printf " %10s %10s\n", md[1] "/" md[2], md[1] "/" md[3]
+			printf " %10s %10s\n", "/" md[2], "/" md[3]
 			hdr = 1
 		}
 		printf "%-20s %-7s", key, unit[key]
@@ -285,7 +292,7 @@ function table(title, modes, nm, pv, ref,   k, key, d, a, b, hdr) {
 			med[d] = median(v, key, md[d], n[key, md[d]])
 			printf " %12.1f %6s", med[d], pct(spread(v, key, md[d], n[key, md[d]]))
 		}
-		printf " %10.2f %10.2f\n", (med[2] > 0 ? med[1] / med[2] : 0), (med[3] > 0 ? med[1] / med[3] : 0)
+		printf " %10.2f %10.2f\n", ratio(key, md[1], md[2]), ratio(key, md[1], md[3])
 	}
 	if (hdr && title ~ /udp/) {
 		printf "interrupts per datagram received (median):\n"
@@ -302,6 +309,8 @@ function table(title, modes, nm, pv, ref,   k, key, d, a, b, hdr) {
 END {
 	table("disk test", "pvblk virtio-blk ide", 3)
 	table("udp test", "pvnet virtio-net e1000", 3)
+	print "medians of the rounds; spread = (max - min) / median; the last two columns: the"
+	print "median over the rounds of the first device / that one, both of the same round"
 	printf "{\n  \"benchmark\": \"linux\",\n  \"accel\": \"tcg\",\n  \"cases\": [" > json
 	split("pvblk virtio-blk ide pvnet virtio-net e1000", all, " ")
 	first = 1
@@ -315,6 +324,8 @@ END {
 			c = n[key, mo]; me = median(v, key, mo, c); sp = spread(v, key, mo, c)
 			printf ", \"%s\": %.1f, \"%s_spread\": %.4g", mo, me, mo, sp > json
 			if ((key, mo) in ni) printf ", \"%s_irqs_per_packet\": %.4g", mo, median(irq, key, mo, ni[key, mo]) > json
+			if (d == 2 || d == 5) printf ", \"%s_per_round_ratio\": %.4g", all[d - 1] "_vs_" mo, ratio(key, all[d - 1], mo) > json
+			if (d == 3 || d == 6) printf ", \"%s_per_round_ratio\": %.4g", all[d - 2] "_vs_" mo, ratio(key, all[d - 2], mo) > json
 			printf "linux\t%s\t%s\t%s\t%.6g\t%.4g\t-1\t-1\n", key, mo, unit[key], me, sp >> tsv
 		}
 		printf "}" > json
