@@ -334,7 +334,7 @@ END {
 }' "$work/rounds.txt" | tee "$out/linux.txt"
 if [[ $do_net == 1 ]]; then
 	grep '^NETSTAT' "$work/console.log" | sed 's/^NETSTAT /guest counters: /' | tee -a "$out/linux.txt"
-	echo "pvnet's tx watchdog fired $(grep -c 'tx stalled' "$work/console.log") times (each: every id in flight for 2 s)" |
+	echo "pvnet's tx watchdog fired $(grep -c '^.*pvnet .*NETDEV WATCHDOG' "$work/console.log") times (each: every id in flight for 0.5 s, then pvnet rings again)" |
 		tee -a "$out/linux.txt"
 	{ grep -E 'net0\.(tx_frames|rx_frames|tx_batches|guest_kicks|notifications_sent|notifications_suppressed|rx_dropped_no_buffer) ' "$work/serve.log" || true; } |
 		awk '{ printf "%s%s %s", (NR > 1 ? ", " : "pvkvm serve (pvnet, whole run): "), $1, $2 } END { if (NR) print "" }' | tee -a "$out/linux.txt"

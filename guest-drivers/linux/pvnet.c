@@ -352,7 +352,7 @@ static void pvnet_get_stats64(struct net_device *ndev,
 }
 
 /*
- * The queue stayed stopped for watchdog_timeo: every id is in flight and no
+ * The queue stayed stopped for watchdog_timeo (0.5 s): every id is in flight, no
  * response came. Kick the backend again (a doorbell it never saw is the
  * one cause we can mend from here) and poll, so a late response wakes us.
  */
@@ -544,7 +544,7 @@ static int pvnet_probe(struct pvbus_device *pdev)
 	ndev->netdev_ops = &pvnet_ops;
 	ndev->ethtool_ops = &pvnet_ethtool_ops;
 	ndev->min_mtu = ETH_MIN_MTU;
-	ndev->watchdog_timeo = 2 * HZ;
+	ndev->watchdog_timeo = HZ / 2;
 	netif_napi_add_weight(ndev, &np->napi, pvnet_poll, napi_weight ?: 1);
 	netif_carrier_off(ndev);
 	np->irq = pvbus_queue_irq(pdev, 0);
