@@ -203,7 +203,7 @@ ip netns exec "$ns" "$pvkvm" serve --socket "$sock" --disk "$work/pv.img,direct=
 serve_pid=$!
 for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.05; done
 start=$SECONDS
-ip netns exec "$ns" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot -net none \
+ip netns exec "$ns" qemu-system-x86_64 -accel tcg -m 512 -smp 1,maxcpus=2 -nographic -no-reboot -net none \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" -append "console=ttyS0 quiet panic=-1" \
 	-chardev socket,path="$sock",id=pv -device ivshmem-doorbell,chardev=pv,vectors=3 \
 	-drive file="$work/virtio.img",if=virtio,format=raw,cache=none,aio=native \

@@ -114,7 +114,7 @@ serve_alive() { kill -0 "$serve_pid" 2>/dev/null; }
 boot() {
 	local phase=$1 log=$work/console-$1.log
 	: >"$log"
-	qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot -net none \
+	qemu-system-x86_64 -accel tcg -m 512 -smp 1,maxcpus=2 -nographic -no-reboot -net none \
 		-kernel "$kernel" -initrd "$work/initrd.gz" \
 		-append "console=ttyS0 quiet panic=-1 pvphase=$phase" \
 		-chardev socket,path="$sock",id=pv -device ivshmem-doorbell,chardev=pv,vectors=3 \
