@@ -203,6 +203,9 @@ ip netns exec "$ns" "$pvkvm" serve --socket "$sock" --disk "$work/pv.img,direct=
 serve_pid=$!
 for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.05; done
 start=$SECONDS
+# maxcpus=2 with one vCPU: QEMU 7.2 TCG emits the guest's barriers only when
+# more than one vCPU may exist, and the rings shared with the daemon need
+# them (docs/linux-guests.md).
 ip netns exec "$ns" qemu-system-x86_64 -accel tcg -m 512 -smp 1,maxcpus=2 -nographic -no-reboot -net none \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" -append "console=ttyS0 quiet panic=-1" \
 	-chardev socket,path="$sock",id=pv -device ivshmem-doorbell,chardev=pv,vectors=3 \
