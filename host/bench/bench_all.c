@@ -208,7 +208,7 @@ static void print_summary(FILE *f, const struct row_text *rows, int n, bool md)
 		fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s |\n|---|---|---|---|---:|---:|---:|---:|\n",
 			head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7]);
 	} else {
-		fprintf(f, "%-10s %-22s %-7s %-7s %12s %7s %7s %9s\n", head[0], head[1],
+		fprintf(f, "%-10s %-22s %-10s %-7s %12s %7s %7s %9s\n", head[0], head[1],
 			head[2], head[3], head[4], head[5], head[6], head[7]);
 	}
 	for (int i = 0; i < n; i++) {
@@ -224,7 +224,7 @@ static void print_summary(FILE *f, const struct row_text *rows, int n, bool md)
 			fprintf(f, "| %s | %s | %s | %s | %.4g | %s | %s | %s |\n", r->bench,
 				r->name, r->mode, r->metric, r->value, spread, vs, ex);
 		else
-			fprintf(f, "%-10s %-22s %-7s %-7s %12.4g %7s %7s %9s\n", r->bench,
+			fprintf(f, "%-10s %-22s %-10s %-7s %12.4g %7s %7s %9s\n", r->bench,
 				r->name, r->mode, r->metric, r->value, spread, vs, ex);
 	}
 }

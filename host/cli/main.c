@@ -185,7 +185,7 @@ static const struct subcommand bench_commands[] = {
 	{"hypercall", bench_hypercall_main, "hypercall vs plain exit vs ioeventfd notify, in guest cycles"},
 	{"blk", bench_blk_main, "block I/O: fv vs sync vs pv vs the host directly (IOPS, MB/s, exits/request)"},
 	{"net", bench_net_main, "network: fv vs sync vs pv vs the host on the same TAP (pps, Mbit/s, exits/packet)"},
-	{"linux", serve_bench_linux_main, "block I/O in a Linux guest under QEMU: pvblk vs virtio-blk vs IDE"},
+	{"linux", serve_bench_linux_main, "a Linux guest under QEMU: pvblk vs virtio-blk vs IDE, pvnet vs virtio-net vs e1000"},
 	{"ring", bench_ring_main, "the shared rings alone: round trips per second, notifications per message"},
 	{NULL, NULL, NULL},
 };
