@@ -30,6 +30,7 @@ int prog_crash(int argc, char **argv);
 int prog_blkverify(int argc, char **argv);
 int prog_blkbench(int argc, char **argv);
 int prog_hostile_blk(int argc, char **argv);
+int prog_hostile_net(int argc, char **argv);
 int prog_udpecho(int argc, char **argv);
 int prog_netverify(int argc, char **argv);
 int prog_netbench(int argc, char **argv);

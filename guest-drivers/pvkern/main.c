@@ -32,6 +32,7 @@ static const struct program programs[] = {
 	{ "blkverify", "[all|write S|check S|ro|range] [mode=..] disk data checks", prog_blkverify },
 	{ "blkbench", "[rw=..] [bs=..] [qd=..] [time_ms=..] [mode=..] block I/O for a fixed time", prog_blkbench },
 	{ "hostileblk", "CASE: a block frontend that misbehaves (tests/e2e/test_hostile_blk.c)", prog_hostile_blk },
+	{ "hostilenet", "CASE: a network frontend that misbehaves (tests/e2e/test_hostile_net.c)", prog_hostile_net },
 	{ "udpecho", "[ip=..] [port=N] [mode=..] UDP echo server; answers ARP and ping", prog_udpecho },
 	{ "netverify", "peer=.. [count=N] datagrams echoed back intact", prog_netverify },
 	{ "netbench", "dir=tx|rx [size=..] [time_ms=..] [peer=..] packets for a fixed time", prog_netbench },

@@ -125,6 +125,8 @@ struct netback {
 
 	atomic_bool broken;
 	atomic_bool reported;
+	/* serve() calls of queue 0 begun and ended (netback_passes) */
+	atomic_uint_fast64_t passes_begun, passes_done;
 };
 
 static void count(struct netback *nb, enum nb_counter c, uint64_t n)
@@ -523,7 +525,7 @@ static bool rx_fill(struct nb_queue *q)
 
 /* Serves both rings until there is nothing to do and both final checks
  * say the frontend will kick for the next piece of work. */
-static void serve(struct nb_queue *q)
+static void serve_all(struct nb_queue *q)
 {
 	for (;;) {
 		if (!tx_take(q) || !rx_deliver(q))
@@ -541,6 +543,15 @@ static void serve(struct nb_queue *q)
 			break;
 	}
 	push_responses(q);
+}
+
+static void serve(struct nb_queue *q)
+{
+	if (q->idx == 0)
+		atomic_fetch_add(&q->nb->passes_begun, 1);
+	serve_all(q);
+	if (q->idx == 0)
+		atomic_fetch_add(&q->nb->passes_done, 1);
 }
 
 static void on_guest_kick(struct nb_queue *q)
@@ -917,4 +928,11 @@ int netback_kick(struct device *dev, unsigned int q)
 bool netback_is_broken(struct device *dev)
 {
 	return atomic_load(&((struct netback *)dev->priv)->broken);
+}
+
+void netback_passes(struct device *dev, uint64_t *begun, uint64_t *done)
+{
+	struct netback *nb = dev->priv;
+	*done = atomic_load(&nb->passes_done);
+	*begun = atomic_load(&nb->passes_begun);
 }

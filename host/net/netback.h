@@ -51,6 +51,11 @@ void netback_destroy(struct device *dev);
  * -PVKVM_EINVAL when that queue is not connected. */
 int netback_kick(struct device *dev, unsigned int q);
 
+/* How many times queue 0's I/O thread began and finished taking all the
+ * work there was (harnesses: a pass begun after a kick has seen all that
+ * was written before it). */
+void netback_passes(struct device *dev, uint64_t *begun, uint64_t *done);
+
 /* Whether the device stopped itself (a broken ring). */
 bool netback_is_broken(struct device *dev);
 

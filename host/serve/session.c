@@ -146,63 +146,71 @@ static void store_if_changed(struct store *st, const char *dir, const char *key,
 /* The store mirrors the list: a key the frontend no longer writes goes
  * (a stale ring-ref from an earlier attempt must not outlive it). The
  * "backend" key is the backend's own. */
-static void forget_dropped_keys(struct sdev *d, const struct kv_list *l)
+static void forget_dropped_keys(struct store *st, const char *front_dir,
+				const struct kv_list *l)
 {
-	struct store *st = d->s->vm.store;
 	char names[4096];
-	ssize_t n = store_list(st, d->front_dir, names, sizeof(names));
+	ssize_t n = store_list(st, front_dir, names, sizeof(names));
 	if (n < 0 || (size_t)n > sizeof(names))
 		return;
 	for (const char *k = names; k < names + n; k += strlen(k) + 1) {
 		char p[PVKVM_STORE_PATH_MAX];
 		if (strcmp(k, "backend") == 0 || kv_get(l, k))
 			continue;
-		int pl = snprintf(p, sizeof(p), "%s/%.*s", d->front_dir,
+		int pl = snprintf(p, sizeof(p), "%s/%.*s", front_dir,
 				  (int)PVKVM_IVSHMEM_KEY_MAX, k);
 		if (pl > 0 && (size_t)pl < sizeof(p))
 			store_remove(st, p);
 	}
 }
 
+int session_apply_config(struct store *st, const char *front_dir,
+			 const struct pvkvm_ivshmem_config *c, const char **why)
+{
+	char text[PVKVM_IVSHMEM_KV_TEXT];
+	struct kv_list *l = malloc(sizeof(*l));
+	*why = "out of memory";
+	if (!l)
+		return -1;
+	*why = "its writer never finished";
+	int n = kv_snapshot(&c->front, c->front_text, text);
+	if (n < 0 || kv_parse(text, (size_t)n, l, why) < 0) {
+		free(l);
+		return -1;
+	}
+	forget_dropped_keys(st, front_dir, l);
+	for (unsigned int i = 0; i < l->n; i++)
+		if (strcmp(l->pair[i].key, "state") != 0)
+			store_if_changed(st, front_dir, l->pair[i].key, l->pair[i].val);
+	const char *state = kv_get(l, "state");
+	if (state)
+		store_if_changed(st, front_dir, "state", state);
+	free(l);
+	return 0;
+}
+
 /* The frontend's key list into device/<type>/<id>/: every key, then state
  * (its watch connects the backend, which reads the other keys). */
 static void apply_frontend(struct sdev *d)
 {
-	struct pvkvm_ivshmem_config *c = region_config(&d->s->region, d->idx);
-	char text[PVKVM_IVSHMEM_KV_TEXT];
-	struct kv_list *l = malloc(sizeof(*l));
-	const char *why = "its writer never finished";
-	if (!l)
+	const char *why;
+	if (session_apply_config(d->s->vm.store, d->front_dir,
+				 region_config(&d->s->region, d->idx), &why) == 0)
 		return;
-	int n = kv_snapshot(&c->front, c->front_text, text);
-	if (n < 0 || kv_parse(text, (size_t)n, l, &why) < 0) {
-		if (!d->refused_logged)
-			fprintf(stderr, "pvkvm serve: %s: frontend config refused: %s\n",
-				d->front_dir, why);
-		d->refused_logged = true;
-		free(l);
-		return;
-	}
-	forget_dropped_keys(d, l);
-	for (unsigned int i = 0; i < l->n; i++)
-		if (strcmp(l->pair[i].key, "state") != 0)
-			store_if_changed(d->s->vm.store, d->front_dir,
-					 l->pair[i].key, l->pair[i].val);
-	const char *state = kv_get(l, "state");
-	if (state)
-		store_if_changed(d->s->vm.store, d->front_dir, "state", state);
-	free(l);
+	if (!d->refused_logged)
+		fprintf(stderr, "pvkvm serve: %s: frontend config refused: %s\n",
+			d->front_dir, why);
+	d->refused_logged = true;
 }
 
 /* ---- set-up and tear-down ----------------------------------------------------- */
 
-static int vm_services(struct session *s)
+int session_region_vm(struct vm *vm, const struct region *r)
 {
-	struct vm *vm = &s->vm;
-	uint64_t pages = s->region.size / PVKVM_PAGE_SIZE;
-	vm->mem = (struct guest_mem){ .host_base = s->region.base,
-				      .size = s->region.size,
-				      .memfd = s->region.memfd,
+	uint64_t pages = r->size / PVKVM_PAGE_SIZE;
+	vm->mem = (struct guest_mem){ .host_base = r->base,
+				      .size = r->size,
+				      .memfd = r->memfd,
 				      .access = calloc(pages, 1) };
 	vm->grants = grant_table_new(&vm->mem);
 	vm->store = store_new();
@@ -213,14 +221,21 @@ static int vm_services(struct session *s)
 	 * count as the guest's, then fence everything but the rings and
 	 * data pages off, so no grant can make a backend touch the
 	 * directory, the table or a config page. */
-	gmem_set_access(&vm->mem, 0, s->region.size, GMEM_RW);
-	int rc = grant_table_setup(vm->grants, s->region.gnttab_off,
-				   s->region.gnttab_entries);
+	gmem_set_access(&vm->mem, 0, r->size, GMEM_RW);
+	int rc = grant_table_setup(vm->grants, r->gnttab_off, r->gnttab_entries);
 	if (rc)
 		return rc;
-	gmem_set_access(&vm->mem, 0, s->region.first_granted, GMEM_NONE);
-	gmem_set_access(&vm->mem, s->region.used, s->region.size - s->region.used,
-			GMEM_NONE);
+	gmem_set_access(&vm->mem, 0, r->first_granted, GMEM_NONE);
+	gmem_set_access(&vm->mem, r->used, r->size - r->used, GMEM_NONE);
+	return 0;
+}
+
+static int vm_services(struct session *s)
+{
+	struct vm *vm = &s->vm;
+	int rc = session_region_vm(vm, &s->region);
+	if (rc)
+		return rc;
 	s->delivery = (struct evtchn_delivery){ .arm = deliver_arm,
 						.notify = deliver_notify,
 						.ctx = s };

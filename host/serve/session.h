@@ -49,4 +49,22 @@ enum session_end {
 enum session_end session_run(const struct serve_config *cfg, int sock,
 			     int listen_fd, int sig_fd, uint32_t session_no);
 
+/* Seams for the fuzz harness (tests/fuzz/fuzz_ivshmem_region.c): what a
+ * session does with the bytes of the region a guest can write. */
+struct pvkvm_ivshmem_config;
+struct region;
+struct store;
+struct vm;
+
+/* vm's memory, grant table (in the region), store and event channels for
+ * region r, with everything but the rings and data pages fenced off.
+ * 0 or -errno (then the caller frees what was made, as teardown does). */
+int session_region_vm(struct vm *vm, const struct region *r);
+
+/* The frontend's key list of config page c into the store under
+ * front_dir, as a config doorbell applies it: 0, or -1 when the list is
+ * refused whole (*why, a static string, says why). */
+int session_apply_config(struct store *st, const char *front_dir,
+			 const struct pvkvm_ivshmem_config *c, const char **why);
+
 #endif
