@@ -78,6 +78,7 @@ cat >"$work/init" <<INIT
 #!/bin/sh
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 exec </dev/console >/dev/console 2>&1
+echo # SeaBIOS leaves "Booting from ROM.." without a newline
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 for m in \$(cat /lib/modules/$kver/load-order); do insmod "\$m"; done

@@ -5,6 +5,9 @@
 # console, which the host reads; "PV: FAIL ..." or a missing line fails it.
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 exec </dev/console >/dev/console 2>&1
+# SeaBIOS leaves "Booting from ROM.." without a newline and the quiet
+# kernel adds none: start our lines at the start of a line.
+echo
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs tmpfs /tmp
