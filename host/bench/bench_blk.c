@@ -363,6 +363,7 @@ static const struct sweep_knob sweep_knobs[] = {
 	{ "ring_pages", "ring_pages", "ring_pages",
 	  "--disk ring_pages= (offered) and blkbench ring_pages= (asked)" },
 	{ "batch", "batch", NULL, "--disk batch= (requests per io_submit)" },
+	{ "data", "data", NULL, "--disk data= (map the guest's pages or copy through a buffer)" },
 	{ "spin_us", NULL, "spin_us", "blkbench spin_us= (guest polls responses)" },
 	{ "backend_notify", "notify", NULL, "--disk notify= only (responses)" },
 	{ "guest_notify", NULL, "notify", "blkbench notify= only (requests)" },
@@ -385,7 +386,7 @@ static int parse_sweep(const char *spec, struct sweep_plan *p)
 			p->knob = &sweep_knobs[i];
 	if (!p->knob) {
 		fprintf(stderr, "pvkvm: --sweep: '%s' is not KNOB=v1,v2,... with KNOB one of "
-			"notify, poll_us, ring_pages, batch, spin_us, backend_notify, guest_notify\n", spec);
+			"notify, poll_us, ring_pages, batch, data, spin_us, backend_notify, guest_notify\n", spec);
 		return -1;
 	}
 	char copy[256], *save = NULL;
@@ -606,7 +607,7 @@ static const struct cli_option blk_options[] = {
 	{"modes", 'm', "LIST", "run only these modes, e.g. host,pv: for experiments, not for the table", opt_modes},
 	{"pv-opts", 0, "OPTS", "append OPTS to the pv disk's --disk spec, e.g. poll_us=0: for experiments", opt_pv_opts},
 	{"guest-opts", 0, "ARGS", "append ARGS to the pv guest's blkbench command, e.g. 'spin_us=0 notify=always'", opt_guest_opts},
-	{"sweep", 's', "KNOB=V1,V2,...", "for each value, run one case (--case, default randread-4k-qd32) on host and pv in interleaved rounds; KNOB: notify (both sides), poll_us, ring_pages (both sides), batch, spin_us (guest), backend_notify, guest_notify; writes DIR/sweep-KNOB.json, .dat, .png, .svg", opt_sweep},
+	{"sweep", 's', "KNOB=V1,V2,...", "for each value, run one case (--case, default randread-4k-qd32) on host and pv in interleaved rounds; KNOB: notify (both sides), poll_us, ring_pages (both sides), batch, data, spin_us (guest), backend_notify, guest_notify; writes DIR/sweep-KNOB.json, .dat, .png, .svg", opt_sweep},
 	{NULL, 0, NULL, NULL, NULL},
 };
 

@@ -57,6 +57,7 @@ enum bb_counter {
 	BB_C_POLL_MISSES, /* busy-poll windows that ran out: then it slept */
 	BB_C_THROTTLED,   /* times the rate limit held requests back */
 	BB_C_FLUSH_LATCHED, /* flushes failed because an earlier one did */
+	BB_C_COPIED_BYTES,  /* data=copy: bytes grant-copied in and out */
 	BB_C_COUNT
 };
 
@@ -80,6 +81,7 @@ static const char *const counter_names[BB_C_COUNT] = {
 	[BB_C_POLL_MISSES] = "polls_found_nothing",
 	[BB_C_THROTTLED] = "throttled",
 	[BB_C_FLUSH_LATCHED] = "flushes_failed_latched",
+	[BB_C_COPIED_BYTES] = "copied_bytes",
 };
 
 /* Counters outlive the connection and stop(): the VMM prints them after
@@ -101,6 +103,13 @@ struct blkreq {
 	uint64_t bytes;
 	struct grant_map *maps; /* max_segs */
 	struct iovec *iov;      /* max_segs */
+	/* data=copy: the segments to copy back after a read, and the
+	 * page-aligned buffer the I/O uses instead of the guest's pages
+	 * (grown on demand: an INDIRECT request may need 256 pages). */
+	struct pvkvm_blkif_segment *copy_segs; /* max_segs */
+	uint16_t nr_copy_segs;
+	uint8_t *bounce;
+	size_t bounce_pages;
 	struct blkreq *next_free;
 };
 
@@ -174,6 +183,8 @@ static void pool_free(struct blkback *bb, unsigned int n)
 		for (unsigned int i = 0; i < n; i++) {
 			free(bb->pool[i].maps);
 			free(bb->pool[i].iov);
+			free(bb->pool[i].copy_segs);
+			free(bb->pool[i].bounce);
 		}
 	}
 	free(bb->pool);
@@ -194,7 +205,8 @@ static int pool_alloc(struct blkback *bb, unsigned int n)
 		r->bb = bb;
 		r->maps = calloc(bb->max_segs, sizeof(*r->maps));
 		r->iov = calloc(bb->max_segs, sizeof(*r->iov));
-		if (!r->maps || !r->iov)
+		r->copy_segs = bb->cfg.copy ? calloc(bb->max_segs, sizeof(*r->copy_segs)) : NULL;
+		if (!r->maps || !r->iov || (bb->cfg.copy && !r->copy_segs))
 			goto fail;
 		req_put(bb, r);
 	}
@@ -286,6 +298,22 @@ static void start_flush(struct blkback *bb, struct blkreq *r)
 
 /* ---- reads and writes ----------------------------------------------------------- */
 
+/* data=copy, a read done: the bounce buffer's sectors into each granted
+ * page. A page whose grant went away meanwhile fails the request. */
+static int copy_out(struct blkback *bb, struct blkreq *r)
+{
+	for (unsigned int i = 0; i < r->nr_copy_segs; i++) {
+		const struct iovec *v = &r->iov[i];
+		int rc = grant_copy_to(bb->vm->grants, r->copy_segs[i].gref,
+				       (uint32_t)r->copy_segs[i].first_sect * PVKVM_BLKIF_SECTOR_SIZE,
+				       v->iov_base, (uint32_t)v->iov_len);
+		if (rc)
+			return rc;
+		count(bb, BB_C_COPIED_BYTES, v->iov_len);
+	}
+	return 0;
+}
+
 static void rw_done(struct blk_aio_op *op, int64_t res)
 {
 	struct blkreq *r = op->cookie;
@@ -298,6 +326,8 @@ static void rw_done(struct blk_aio_op *op, int64_t res)
 		bb->flush_waiting = NULL;
 		submit_flush(bb, f);
 	}
+	if (ok && !r->is_write && r->nr_copy_segs)
+		ok = copy_out(bb, r) == 0;
 	finish(r, ok ? PVKVM_BLKIF_RSP_OKAY : PVKVM_BLKIF_RSP_ERROR);
 }
 
@@ -338,6 +368,51 @@ static int map_segments(struct blkback *bb, struct blkreq *r,
 			       PVKVM_BLKIF_SECTOR_SIZE;
 		r->iov[i] = (struct iovec){ r->maps[i].page + off, len };
 	}
+	return 0;
+}
+
+/* A bounce buffer of at least n pages, page-aligned so O_DIRECT still
+ * fits; kept for the request's next use. */
+static int bounce_reserve(struct blkreq *r, unsigned int n)
+{
+	if (r->bounce_pages >= n)
+		return 0;
+	void *p = NULL;
+	if (posix_memalign(&p, PVKVM_PAGE_SIZE, (size_t)n * PVKVM_PAGE_SIZE))
+		return -PVKVM_ENOMEM;
+	free(r->bounce);
+	r->bounce = p;
+	r->bounce_pages = n;
+	return 0;
+}
+
+/* data=copy: the iovec over the bounce buffer, each segment at its own
+ * page and offset; a write's data grant-copied in now, a read's copied out
+ * by copy_out() when the disk is done. No guest page is held during I/O. */
+static int copy_segments(struct blkback *bb, struct blkreq *r,
+			 const struct pvkvm_blkif_segment *seg, unsigned int n)
+{
+	if (bounce_reserve(r, n))
+		return -PVKVM_ENOMEM;
+	r->nr_copy_segs = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t off = (uint32_t)seg[i].first_sect * PVKVM_BLKIF_SECTOR_SIZE;
+		uint32_t len = ((uint32_t)seg[i].last_sect - seg[i].first_sect + 1) *
+			       PVKVM_BLKIF_SECTOR_SIZE;
+		uint8_t *at = r->bounce + (size_t)i * PVKVM_PAGE_SIZE + off;
+		r->iov[i] = (struct iovec){ at, len };
+		if (r->is_write) {
+			int rc = grant_copy_from(bb->vm->grants, seg[i].gref, off, at, len);
+			if (rc)
+				return rc;
+			count(bb, BB_C_COPIED_BYTES, len);
+		} else {
+			/* Checked when copied out: a page the guest cannot
+			 * receive into fails the request then. */
+			r->copy_segs[i] = seg[i];
+		}
+	}
+	r->nr_copy_segs = r->is_write ? 0 : (uint16_t)n;
 	return 0;
 }
 
@@ -393,7 +468,8 @@ static void start_rw(struct blkback *bb, struct blkreq *r,
 		reject(bb, r, blk_check_name(c));
 		return;
 	}
-	if (map_segments(bb, r, seg, shape->nr_segments)) {
+	r->nr_copy_segs = 0;
+	if ((bb->cfg.copy ? copy_segments : map_segments)(bb, r, seg, shape->nr_segments)) {
 		reject(bb, r, "segment not granted");
 		return;
 	}

@@ -37,6 +37,10 @@ struct blkback_config {
 	uint64_t iops;                      /* requests per second; 0 = no limit */
 	uint64_t bw_bytes;                  /* bytes per second read + written; 0 = no limit */
 	unsigned int batch;                 /* requests taken per io_submit; 0 or 1: each alone */
+	bool copy;                          /* grant-copy each segment through a private
+					     * bounce buffer instead of doing the I/O on
+					     * the mapped guest page (Xen's grant copy
+					     * against grant map) */
 };
 
 /* The default poll_us: see docs/benchmarks.md for how it was chosen. */

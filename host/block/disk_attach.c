@@ -230,6 +230,7 @@ void disk_opt_blkback_config(const struct disk_opt *o, unsigned int id,
 		cfg->max_ring_page_order = (unsigned int)__builtin_ctz(o->ring_pages);
 	if (o->batch)
 		cfg->batch = o->batch;
+	cfg->copy = o->data == 1;
 }
 
 static struct device *pv_dev_new(const struct disk_opt *o, unsigned int id, int *rc)

@@ -70,13 +70,22 @@ static int small_opt(const char *tok, size_t len, const char *key,
 	return 1;
 }
 
-/* notify=, ring_pages=, batch=: 0 applied, 1 not one of them, -1 bad
- * (err said why). */
+/* notify=, ring_pages=, batch=, data=: 0 applied, 1 not one of them, -1
+ * bad (err said why). */
 static int apply_ring_knob(struct disk_opt *o, const char *tok, size_t len,
 			   char *err, size_t errlen)
 {
 	static const char *const notify[] = { "suppress", "always", NULL };
-	int c = choice(tok, len, "notify", notify);
+	static const char *const data[] = { "map", "copy", NULL };
+	int c = choice(tok, len, "data", data);
+	if (c >= 0) {
+		o->data = c;
+		return 0;
+	}
+	if (c == -1)
+		return errmsg(-1, err, errlen, "--disk: data= takes map or copy, not '%.*s'",
+			    (int)len, tok);
+	c = choice(tok, len, "notify", notify);
 	if (c >= 0) {
 		o->notify = c;
 		return 0;
@@ -173,14 +182,14 @@ static int apply_flag(struct disk_opt *o, const char *tok, size_t len,
 		return p;
 	return errmsg(-1, err, errlen,
 		    "--disk: unknown option '%.*s' (ro, rw, direct=, mode=, poll_us=, iops=, bw=, "
-		    "notify=, ring_pages=, batch=)",
+		    "notify=, ring_pages=, batch=, data=)",
 		    (int)len, tok);
 }
 
 int disk_opt_parse(const char *spec, struct disk_opt *out, char *err,
 		   size_t errlen)
 {
-	*out = (struct disk_opt){ .direct = true, .mode = DISK_MODE_PV, .poll_us = -1,
+	*out = (struct disk_opt){ .direct = true, .mode = DISK_MODE_PV, .poll_us = -1, .data = -1,
 				  .notify = -1 };
 	const char *comma = strchr(spec, ',');
 	size_t plen = comma ? (size_t)(comma - spec) : strlen(spec);
@@ -203,9 +212,10 @@ int disk_opt_parse(const char *spec, struct disk_opt *out, char *err,
 		return errmsg(-1, err, errlen, "--disk: poll_us= is for mode=pv only");
 	if ((out->iops || out->bw) && out->mode != DISK_MODE_PV)
 		return errmsg(-1, err, errlen, "--disk: iops= and bw= are for mode=pv only");
-	if ((out->notify >= 0 || out->ring_pages || out->batch) && out->mode != DISK_MODE_PV)
+	if ((out->notify >= 0 || out->ring_pages || out->batch || out->data >= 0) &&
+	    out->mode != DISK_MODE_PV)
 		return errmsg(-1, err, errlen,
-			    "--disk: notify=, ring_pages= and batch= are for mode=pv only");
+			    "--disk: notify=, ring_pages=, batch= and data= are for mode=pv only");
 	return 0;
 }
 

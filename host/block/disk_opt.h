@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `--disk PATH[,ro|rw][,direct=on|off][,mode=pv|fv|fv-dma|sync][,poll_us=N]
- * [,iops=N][,bw=N][,notify=always|suppress][,ring_pages=N][,batch=N]`: one disk as the
+ * [,iops=N][,bw=N][,notify=always|suppress][,ring_pages=N][,batch=N]
+ *   [,data=map|copy]`: one disk as the
  * command line names it. Pure parsing; host/disk_attach.h turns a parsed
  * disk into a device.
  */
@@ -32,6 +33,7 @@ struct disk_opt {
 	int notify;     /* pv only: 1 always, 0 suppress, -1 the default (suppress) */
 	unsigned int ring_pages; /* pv only: most ring pages offered (1..16); 0 default */
 	unsigned int batch; /* pv only: requests taken per io_submit; 0 default (1) */
+	int data;       /* pv only: 1 copy, 0 map, -1 the default (map) */
 };
 
 /* The largest batch= accepted (a ring's worth at 16 pages). */

@@ -141,6 +141,7 @@ Test(disk_opt, bad_ring_knobs_are_refused)
 		"a,notify=sometimes", "a,notify=", "a,ring_pages=3", "a,ring_pages=0",
 		"a,ring_pages=32", "a,ring_pages=", "a,ring_pages=99999999999999999999",
 		"a,batch=0", "a,batch=513", "a,batch=-1", "a,batch=", "a,batch=4x",
+		"a,data=", "a,data=grant", "a,data=copyy",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_eq(disk_opt_parse(bad[i], &o, err, sizeof(err)), -1, "%s", bad[i]);
@@ -153,4 +154,23 @@ Test(disk_opt, bad_ring_knobs_are_refused)
 	cr_assert(strstr(err, "mode=pv only"), "%s", err);
 	cr_assert_eq(disk_opt_parse("a,mode=sync,batch=2", &o, err, sizeof(err)), -1);
 	cr_assert_eq(disk_opt_parse("a,mode=fv-dma,ring_pages=2", &o, err, sizeof(err)), -1);
+	cr_assert_eq(disk_opt_parse("a,mode=fv,data=copy", &o, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "data="), "%s", err);
+}
+
+Test(disk_opt, data_map_or_copy)
+{
+	struct disk_opt o;
+	struct blkback_config cfg;
+	char err[256];
+	cr_assert_eq(disk_opt_parse("a", &o, err, sizeof(err)), 0);
+	cr_assert_eq(o.data, -1);
+	disk_opt_blkback_config(&o, 0, &cfg);
+	cr_assert_not(cfg.copy, "mapped guest pages by default");
+	cr_assert_eq(disk_opt_parse("a,data=copy", &o, err, sizeof(err)), 0, "%s", err);
+	disk_opt_blkback_config(&o, 0, &cfg);
+	cr_assert(cfg.copy);
+	cr_assert_eq(disk_opt_parse("a,data=map", &o, err, sizeof(err)), 0, "%s", err);
+	disk_opt_blkback_config(&o, 0, &cfg);
+	cr_assert_not(cfg.copy);
 }
