@@ -18,13 +18,14 @@
 #include "events.h"
 #include "gnttab.h"
 #include "hypercall.h"
+#include "hypercall/pvkvm_blkif.h"
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
+#include "ring_wait.h"
 #include "store.h"
 #include "time.h"
 #include "xenbus.h"
-#include "hypercall/pvkvm_blkif.h"
 
 #define WAIT_NS (3 * NS_PER_SEC)
 #define WRITE_AREA 1024u /* sectors of disk 0 a case may write */
@@ -75,20 +76,13 @@ static int hfe_open(void)
 	h.port = (uint32_t)port;
 	xb_front_write_u64(&h.fe, "ring-ref", h.ring_ref);
 	xb_front_write_u64(&h.fe, "event-channel", h.port);
-	xb_front_set_state(&h.fe, PVKVM_XB_INITIALISED);
-	r = xb_wait_backend_state(&h.fe, PVKVM_XB_CONNECTED, deadline);
-	if (r == 0)
-		r = xb_front_set_state(&h.fe, PVKVM_XB_CONNECTED);
-	return r;
+	return xb_front_finish_connect(&h.fe, deadline);
 }
 
 /* Closing, then Closed once the backend let go; the ring's grant ends. */
 static int hfe_close(void)
 {
-	uint64_t deadline = now_ns() + WAIT_NS;
-	xb_front_set_state(&h.fe, PVKVM_XB_CLOSING);
-	int r = xb_wait_backend_state(&h.fe, PVKVM_XB_CLOSED, deadline);
-	xb_front_set_state(&h.fe, PVKVM_XB_CLOSED);
+	int r = xb_front_close(&h.fe, now_ns() + WAIT_NS);
 	gnttab_end_access(h.ring_ref);
 	hc1(PVKVM_HC_EVTCHN_CLOSE, h.port);
 	return r;
@@ -112,17 +106,7 @@ static void push(void)
 /* One response, or -1 after WAIT_NS (or a broken ring). */
 static int take(struct pvkvm_blkif_response *rsp)
 {
-	uint64_t deadline = now_ns() + WAIT_NS;
-
-	for (;;) {
-		int r = blkif_front_take_rsp(&h.front, rsp);
-
-		if (r != 0)
-			return r == 1 ? 0 : -1;
-		if (now_ns() > deadline)
-			return -1;
-		cpu_relax();
-	}
+	return RING_TAKE_UNTIL(blkif_front_take_rsp, &h.front, rsp, now_ns() + WAIT_NS);
 }
 
 static uint32_t grant_page(void *p, bool ro)

@@ -19,14 +19,15 @@
 #include "events.h"
 #include "gnttab.h"
 #include "hypercall.h"
+#include "hypercall/pvkvm_netif.h"
 #include "kernel.h"
 #include "klib.h"
 #include "mm.h"
 #include "net.h"
+#include "ring_wait.h"
 #include "store.h"
 #include "time.h"
 #include "xenbus.h"
-#include "hypercall/pvkvm_netif.h"
 
 #define WAIT_NS (3 * NS_PER_SEC)
 #define NR_TX_PAGES 16u
@@ -143,20 +144,13 @@ static int hn_open(void)
 	xb_front_write_u64(&h.fe, "rx-ring-ref", h.rx_ref);
 	xb_front_write_u64(&h.fe, "event-channel", h.port);
 	xb_front_write_u64(&h.fe, "request-rx-copy", 1);
-	xb_front_set_state(&h.fe, PVKVM_XB_INITIALISED);
-	r = xb_wait_backend_state(&h.fe, PVKVM_XB_CONNECTED, deadline);
-	if (r == 0)
-		r = xb_front_set_state(&h.fe, PVKVM_XB_CONNECTED);
-	return r;
+	return xb_front_finish_connect(&h.fe, deadline);
 }
 
 static int hn_close(void)
 {
-	uint64_t deadline = now_ns() + WAIT_NS;
+	int r = xb_front_close(&h.fe, now_ns() + WAIT_NS);
 
-	xb_front_set_state(&h.fe, PVKVM_XB_CLOSING);
-	int r = xb_wait_backend_state(&h.fe, PVKVM_XB_CLOSED, deadline);
-	xb_front_set_state(&h.fe, PVKVM_XB_CLOSED);
 	gnttab_end_access(h.tx_ref);
 	gnttab_end_access(h.rx_ref);
 	hc1(PVKVM_HC_EVTCHN_CLOSE, h.port);
@@ -180,17 +174,7 @@ static void tx_push(void)
 
 static int tx_take(struct pvkvm_netif_tx_response *rsp)
 {
-	uint64_t deadline = now_ns() + WAIT_NS;
-
-	for (;;) {
-		int r = netif_tx_front_take_rsp(&h.tx, rsp);
-
-		if (r != 0)
-			return r == 1 ? 0 : -1;
-		if (now_ns() > deadline)
-			return -1;
-		cpu_relax();
-	}
+	return RING_TAKE_UNTIL(netif_tx_front_take_rsp, &h.tx, rsp, now_ns() + WAIT_NS);
 }
 
 static void rx_post(uint32_t gref)
@@ -207,17 +191,8 @@ static void rx_post(uint32_t gref)
 /* One rx answer within ms milliseconds, or -1. */
 static int rx_take(struct pvkvm_netif_rx_response *rsp, uint64_t ms)
 {
-	uint64_t deadline = now_ns() + ms * 1000000ull;
-
-	for (;;) {
-		int r = netif_rx_front_take_rsp(&h.rx, rsp);
-
-		if (r != 0)
-			return r == 1 ? 0 : -1;
-		if (now_ns() > deadline)
-			return -1;
-		cpu_relax();
-	}
+	return RING_TAKE_UNTIL(netif_rx_front_take_rsp, &h.rx, rsp,
+			       now_ns() + ms * 1000000ull);
 }
 
 /* n slots of one chain (prepared in s[]), each answered with status want. */

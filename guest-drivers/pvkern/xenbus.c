@@ -114,3 +114,21 @@ int xb_wait_backend_state(const struct xb_front *f,
 	store_unwatch(path, XB_WATCH_TOKEN);
 	return r;
 }
+
+int xb_front_finish_connect(const struct xb_front *f, uint64_t deadline_ns)
+{
+	int r = xb_front_set_state(f, PVKVM_XB_INITIALISED);
+	if (r == 0)
+		r = xb_wait_backend_state(f, PVKVM_XB_CONNECTED, deadline_ns);
+	if (r == 0)
+		r = xb_front_set_state(f, PVKVM_XB_CONNECTED);
+	return r;
+}
+
+int xb_front_close(const struct xb_front *f, uint64_t deadline_ns)
+{
+	xb_front_set_state(f, PVKVM_XB_CLOSING);
+	int r = xb_wait_backend_state(f, PVKVM_XB_CLOSED, deadline_ns);
+	xb_front_set_state(f, PVKVM_XB_CLOSED);
+	return r;
+}

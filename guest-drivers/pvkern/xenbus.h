@@ -27,5 +27,11 @@ enum pvkvm_xenbus_state xb_backend_state(const struct xb_front *f);
  * -PVKVM_EIO if the backend closes instead. */
 int xb_wait_backend_state(const struct xb_front *f,
 			  enum pvkvm_xenbus_state want, uint64_t deadline_ns);
+/* The frontend's keys are written: Initialised, wait for the backend's
+ * Connected, then Connected. 0 or what the wait returned. */
+int xb_front_finish_connect(const struct xb_front *f, uint64_t deadline_ns);
+/* Closing, wait for the backend's Closed, then Closed (also after a
+ * timeout: the frontend leaves either way). 0 or what the wait returned. */
+int xb_front_close(const struct xb_front *f, uint64_t deadline_ns);
 
 #endif
