@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hostile_run.h"
 #include "pvkvm_run.h"
 
 #define IMG_BYTES (4u << 20)
@@ -31,11 +32,6 @@
 #define WRITE_AREA_1 (64u * 512)   /* disk 1: the guest's check area */
 #define SLACK_KIB (32u * 1024)
 
-struct hrun {
-	int status;
-	long hwm_kib; /* max of VmHWM seen and ru_maxrss */
-	char out[64 * 1024];
-};
 
 static char img0[64], img1[64];
 
@@ -92,21 +88,6 @@ static void teardown(void)
 
 TestSuite(hostile_blk, .init = setup, .fini = teardown, .timeout = 120);
 
-static long status_kib(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	long v = -1;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			v = strtol(line + strlen(key), NULL, 10);
-	fclose(f);
-	return v;
-}
-
 /* pvkvm run --disk img0 --disk img1 pvkern.elf -- PROGRAM ARGS, with its
  * memory sampled from /proc while it runs. */
 static struct hrun *run_guest(const char *prog, const char *arg)
@@ -116,54 +97,7 @@ static struct hrun *run_guest(const char *prog, const char *arg)
 	snprintf(d1, sizeof(d1), "%s", img1);
 	char *argv[] = { PVKVM, "run", "--disk", d0, "--disk", d1, PVKERN, "--",
 			 (char *)prog, (char *)arg, NULL };
-	struct hrun *r = calloc(1, sizeof(*r));
-	int pipefd[2];
-	cr_assert(r && pipe(pipefd) == 0);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		alarm(60);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-	size_t len = 0;
-	int wstatus = 0;
-	struct rusage ru;
-	for (;;) {
-		ssize_t n;
-		while ((n = read(pipefd[0], r->out + len, sizeof(r->out) - 1 - len)) > 0)
-			len += (size_t)n;
-		long hwm = status_kib(pid, "VmHWM:");
-		if (hwm > r->hwm_kib)
-			r->hwm_kib = hwm;
-		pid_t w = wait4(pid, &wstatus, WNOHANG, &ru);
-		if (w == pid)
-			break;
-		usleep(2000);
-	}
-	ssize_t n;
-	while ((n = read(pipefd[0], r->out + len, sizeof(r->out) - 1 - len)) > 0)
-		len += (size_t)n;
-	r->out[len] = '\0';
-	close(pipefd[0]);
-	if (ru.ru_maxrss > r->hwm_kib)
-		r->hwm_kib = ru.ru_maxrss;
-	r->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-	return r;
-}
-
-static unsigned int count_lines(const char *out, const char *needle)
-{
-	unsigned int n = 0;
-	for (const char *p = out; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
+	return hrun_exec(argv);
 }
 
 /* The well-behaved run's peak memory, once per process. */

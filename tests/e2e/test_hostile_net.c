@@ -28,17 +28,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hostile_run.h"
 #include "pvkvm_run.h"
 
 #define SLACK_KIB (32u * 1024)
 #define RXQ_LEN 256u /* NETBACK_RXQ_LEN (host/net/netback.h) */
 #define FLOOD 2000u  /* frames prog_hostile_net.c's rx-flood sends */
 
-struct hrun {
-	int status;
-	long hwm_kib; /* max of VmHWM seen and ru_maxrss */
-	char out[64 * 1024];
-};
 
 static char switch_dir[64];
 
@@ -61,21 +57,6 @@ static void teardown(void)
 
 TestSuite(hostile_net, .init = setup, .fini = teardown, .timeout = 120);
 
-static long status_kib(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	long v = -1;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			v = strtol(line + strlen(key), NULL, 10);
-	fclose(f);
-	return v;
-}
-
 /* pvkvm run --stats --net switch --net switch pvkern.elf -- ARGS, with its
  * memory sampled from /proc while it runs. */
 static struct hrun *run_guest(char *const args[])
@@ -87,53 +68,7 @@ static struct hrun *run_guest(char *const args[])
 	for (int i = 0; args[i] && n < 15; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	struct hrun *r = calloc(1, sizeof(*r));
-	int pipefd[2];
-	cr_assert(r && pipe(pipefd) == 0);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		alarm(60);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-	size_t len = 0;
-	int wstatus = 0;
-	struct rusage ru;
-	for (;;) {
-		ssize_t k;
-		while ((k = read(pipefd[0], r->out + len, sizeof(r->out) - 1 - len)) > 0)
-			len += (size_t)k;
-		long hwm = status_kib(pid, "VmHWM:");
-		if (hwm > r->hwm_kib)
-			r->hwm_kib = hwm;
-		if (wait4(pid, &wstatus, WNOHANG, &ru) == pid)
-			break;
-		usleep(2000);
-	}
-	ssize_t k;
-	while ((k = read(pipefd[0], r->out + len, sizeof(r->out) - 1 - len)) > 0)
-		len += (size_t)k;
-	r->out[len] = '\0';
-	close(pipefd[0]);
-	if (ru.ru_maxrss > r->hwm_kib)
-		r->hwm_kib = ru.ru_maxrss;
-	r->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-	return r;
-}
-
-static unsigned int count_lines(const char *out, const char *needle)
-{
-	unsigned int n = 0;
-	for (const char *p = out; (p = strstr(p, needle)); p++)
-		n++;
-	return n;
+	return hrun_exec(argv);
 }
 
 /* A --stats counter ("  net0.rx_dropped_no_buffer   1744"), -1 if absent. */
