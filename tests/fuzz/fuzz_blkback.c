@@ -46,9 +46,12 @@
 #include "hypercall/pvkvm_blkif.h"
 #include "tests/fuzz/dfetch.h"
 
-#define MEM (8u << 20)
-#define GNT_GPA 0x100000u
-#define GNT_ENTRIES 256u
+#define FUZZ_NAME "fuzz_blkback"
+#include "tests/fuzz/fuzz_vm.h"
+
+#define MEM FUZZ_VM_MEM
+#define GNT_GPA FUZZ_VM_GNT_GPA
+#define GNT_ENTRIES FUZZ_VM_GNT_ENTRIES
 #define RING_GPA 0x200000u /* 4 pages */
 #define DATA_GPA 0x300000u /* 32 pages */
 #define IND_GPA 0x340000u  /* 8 pages */
@@ -62,38 +65,16 @@
 #define BE_DIR "backend/blk/0"
 #define DATA_BYTE(i, b) ((uint8_t)((i) * 31 + (b) + 1))
 
-static struct vm vm;
-static struct pvkvm_shared_info shinfo;
 static struct device *dev;
 static struct blk_image *img;
 static bool read_only;
 static uint8_t image_copy[SECTORS * 512];
 static uint8_t data_pattern[NR_DATA * PVKVM_PAGE_SIZE];
 
-static void check(int cond, const char *what)
-{
-	if (!cond) {
-		fprintf(stderr, "fuzz_blkback: %s\n", what);
-		abort();
-	}
-}
 
 static void init(void)
 {
-	vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	check(vm.kvm_fd >= 0, "/dev/kvm is needed (the event channel is a KVM ioeventfd)");
-	vm.vm_fd = ioctl(vm.kvm_fd, KVM_CREATE_VM, 0);
-	check(vm.vm_fd >= 0, "KVM_CREATE_VM");
-	check(gmem_create(&vm.mem, MEM) == 0, "guest RAM");
-	pthread_mutex_init(&vm.event_lock, NULL);
-	pthread_cond_init(&vm.event_cond, NULL);
-	vm.shared_info = &shinfo;
-	vm.grants = grant_table_new(&vm.mem);
-	vm.evtchn = evtchn_table_new(&vm);
-	vm.store = store_new();
-	check(vm.grants && vm.evtchn && vm.store, "services");
-	check(grant_table_setup(vm.grants, GNT_GPA, GNT_ENTRIES) == 0, "grant table");
-	rcu_register_thread();
+	fuzz_vm_init();
 
 	for (unsigned int i = 0; i < NR_DATA; i++)
 		for (unsigned int b = 0; b < PVKVM_PAGE_SIZE; b++)

@@ -57,10 +57,13 @@
 #include "hypercall/pvkvm_netif.h"
 #include "tests/fuzz/dfetch.h"
 
-#define MEM (8u << 20)
+#define FUZZ_NAME "fuzz_netif"
+#include "tests/fuzz/fuzz_vm.h"
+
+#define MEM FUZZ_VM_MEM
 #define LOW (1u << 20)
-#define GNT_GPA 0x100000u
-#define GNT_ENTRIES 256u
+#define GNT_GPA FUZZ_VM_GNT_GPA
+#define GNT_ENTRIES FUZZ_VM_GNT_ENTRIES
 #define TX_GPA 0x200000u
 #define RX_GPA 0x201000u
 #define DATA_GPA 0x300000u
@@ -73,19 +76,10 @@
 #define FE_DIR "device/net/0"
 #define BE_DIR "backend/net/0"
 
-static struct vm vm;
-static struct pvkvm_shared_info shinfo;
 static struct device *dev;
 static uint8_t data_pattern[NR_DATA * PVKVM_PAGE_SIZE];
 static uint8_t low_pattern[LOW];
 
-static void check(int cond, const char *what)
-{
-	if (!cond) {
-		fprintf(stderr, "fuzz_netif: %s\n", what);
-		abort();
-	}
-}
 
 /* ---- the harness's frame port ------------------------------------------------ */
 
@@ -197,20 +191,7 @@ static void fz_inject(const struct net_vhdr *vh, uint32_t len)
 
 static void init(void)
 {
-	vm.kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	check(vm.kvm_fd >= 0, "/dev/kvm is needed (the event channel is a KVM ioeventfd)");
-	vm.vm_fd = ioctl(vm.kvm_fd, KVM_CREATE_VM, 0);
-	check(vm.vm_fd >= 0, "KVM_CREATE_VM");
-	check(gmem_create(&vm.mem, MEM) == 0, "guest RAM");
-	pthread_mutex_init(&vm.event_lock, NULL);
-	pthread_cond_init(&vm.event_cond, NULL);
-	vm.shared_info = &shinfo;
-	vm.grants = grant_table_new(&vm.mem);
-	vm.evtchn = evtchn_table_new(&vm);
-	vm.store = store_new();
-	check(vm.grants && vm.evtchn && vm.store, "services");
-	check(grant_table_setup(vm.grants, GNT_GPA, GNT_ENTRIES) == 0, "grant table");
-	rcu_register_thread();
+	fuzz_vm_init();
 	for (unsigned int i = 0; i < sizeof(data_pattern); i++)
 		data_pattern[i] = (uint8_t)(i * 31 + i / PVKVM_PAGE_SIZE + 1);
 	for (unsigned int i = 0; i < LOW; i++)
