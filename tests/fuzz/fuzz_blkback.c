@@ -100,15 +100,6 @@ static void init(void)
 	dfetch_init();
 }
 
-static void set_grant(uint32_t ref, uint64_t gpa, uint16_t flags)
-{
-	struct pvkvm_grant_entry *e =
-		gmem_ptr(&vm.mem, GNT_GPA + (uint64_t)ref * sizeof(*e), sizeof(*e));
-	e->domid = 0;
-	e->frame = (uint32_t)(gpa / PVKVM_PAGE_SIZE);
-	__atomic_store_n(&e->flags, flags, __ATOMIC_RELEASE);
-}
-
 /* The backend's mapping of the ring: a memfd alias other than guest RAM's. */
 static uint8_t *find_ring_alias(size_t bytes)
 {

@@ -58,4 +58,15 @@ static void fuzz_vm_init(void)
 	rcu_register_thread();
 }
 
+/* The guest's grant entry ref: frame of gpa for the host (domid 0), flags
+ * published last, as a guest would. */
+static void set_grant(uint32_t ref, uint64_t gpa, uint16_t flags)
+{
+	struct pvkvm_grant_entry *e = gmem_ptr(&vm.mem,
+		FUZZ_VM_GNT_GPA + (uint64_t)ref * sizeof(*e), sizeof(*e));
+	e->domid = 0;
+	e->frame = (uint32_t)(gpa / PVKVM_PAGE_SIZE);
+	__atomic_store_n(&e->flags, flags, __ATOMIC_RELEASE);
+}
+
 #endif
