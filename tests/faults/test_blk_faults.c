@@ -30,6 +30,7 @@
 #include "host/core/vm.h"
 #include "host/services/xenbus.h"
 #include "hypercall/pvkvm_blkif.h"
+#include "tests/unit/fake_blkback.h"
 #include "tests/unit/fake_vm.h"
 
 #define GNT_ENTRIES 4096u
@@ -83,15 +84,7 @@ static void start(const struct blkback_config *cfg_in)
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(ftruncate(fd, (off_t)IMG_SECTORS * 512), 0);
 	close(fd);
-	struct blk_image *img = malloc(sizeof(*img));
-	cr_assert_eq(blk_image_open(img, img_path, false, true), 0);
-	struct blkback_config cfg;
-	blkback_config_default(&cfg, 0);
-	if (cfg_in)
-		cfg = *cfg_in;
-	dev = blkback_create(img, &cfg);
-	cr_assert_not_null(dev);
-	cr_assert_eq(dev->start(dev, &vm), 0);
+	dev = fake_blkback_start(img_path, false, cfg_in);
 }
 
 static void setup(void)

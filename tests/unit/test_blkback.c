@@ -27,6 +27,7 @@
 #include "host/core/vm.h"
 #include "host/services/xenbus.h"
 #include "hypercall/pvkvm_blkif.h"
+#include "tests/unit/fake_blkback.h"
 #include "tests/unit/fake_vm.h"
 
 #define GNT_ENTRIES 4096u
@@ -58,16 +59,7 @@ static void make_image(void)
 
 static void start_backend(bool read_only, const struct blkback_config *cfg_in)
 {
-	struct blk_image *img = malloc(sizeof(*img));
-	cr_assert_not_null(img);
-	cr_assert_eq(blk_image_open(img, img_path, read_only, true), 0);
-	struct blkback_config cfg;
-	blkback_config_default(&cfg, 0);
-	if (cfg_in)
-		cfg = *cfg_in;
-	dev = blkback_create(img, &cfg);
-	cr_assert_not_null(dev);
-	cr_assert_eq(dev->start(dev, &vm), 0);
+	dev = fake_blkback_start(img_path, read_only, cfg_in);
 }
 
 /* For a test that restarts the backend with other settings. */
