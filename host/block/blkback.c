@@ -326,7 +326,7 @@ static void rw_done(struct blk_aio_op *op, int64_t res)
 		bb->flush_waiting = NULL;
 		submit_flush(bb, f);
 	}
-	if (ok && !r->is_write && r->nr_copy_segs)
+	if (ok && r->nr_copy_segs) /* a data=copy read */
 		ok = copy_out(bb, r) == 0;
 	finish(r, ok ? PVKVM_BLKIF_RSP_OKAY : PVKVM_BLKIF_RSP_ERROR);
 }
@@ -394,7 +394,6 @@ static int copy_segments(struct blkback *bb, struct blkreq *r,
 {
 	if (bounce_reserve(r, n))
 		return -PVKVM_ENOMEM;
-	r->nr_copy_segs = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		uint32_t off = (uint32_t)seg[i].first_sect * PVKVM_BLKIF_SECTOR_SIZE;
 		uint32_t len = ((uint32_t)seg[i].last_sect - seg[i].first_sect + 1) *
