@@ -50,6 +50,26 @@ unload_pv() {
 	say "rmmod ok"
 }
 
+# Unloading with I/O in flight: frames going out of eth0 and a reader of
+# /dev/pvda. pvblk must refuse (the disk is open) without hanging, pvnet
+# must go with frames in its rings; then everything unloads as usual.
+unload_in_flight() {
+	(while :; do /bin/udpx send 10.77.0.1 9 pvkvm-in-flight >/dev/null 2>&1; done) &
+	sender=$!
+	dd if=/dev/pvda of=/dev/null bs=4096 count=1000000 2>/dev/null &
+	reader=$!
+	sleep 1
+	rmmod pvblk 2>/dev/null && fail "rmmod pvblk went through with the disk open"
+	rmmod pvnet || fail "rmmod pvnet with frames in flight"
+	[ -e /sys/class/net/eth0 ] && fail "eth0 still there after rmmod"
+	kill $sender $reader
+	wait $sender $reader 2>/dev/null
+	rmmod pvblk || fail "rmmod pvblk once the reader is gone"
+	rmmod pvbus || fail "rmmod pvbus"
+	[ -b /dev/pvda ] && fail "/dev/pvda still there after rmmod"
+	say "unload in flight ok"
+}
+
 check_file() {
 	mount -t ext2 /dev/pvda /mnt || fail "mount"
 	want=$(pattern | md5sum | cut -d' ' -f1)
@@ -136,7 +156,7 @@ final)
 	net_up
 	check_pattern
 	check_file
-	unload_pv
+	unload_in_flight
 	;;
 *)
 	fail "unknown pvphase '$phase'"
