@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -675,7 +676,11 @@ static void stop_kicks(struct blkback *bb)
 
 /* Polls the ring and the completion queue until neither has had work for
  * poll_us. req_event is not re-armed in here, so the frontend does not
- * kick while we look; the caller's final check re-arms it before sleeping. */
+ * kick while we look; the caller's final check re-arms it before sleeping.
+ * Each empty look yields the CPU: when nothing else wants it, sched_yield
+ * returns at once; when the vCPU thread or another task does, it runs
+ * instead of waiting for our window to close (KVM's halt-poll stops for
+ * the same reason when its CPU has another runnable task). */
 static void busy_poll(struct blkback *bb)
 {
 	stop_kicks(bb);
@@ -694,7 +699,7 @@ static void busy_poll(struct blkback *bb)
 			count(bb, BB_C_POLL_MISSES, 1);
 			return;
 		}
-		__builtin_ia32_pause();
+		sched_yield();
 	}
 }
 

@@ -43,8 +43,11 @@ struct blkback_config {
 					     * against grant map) */
 };
 
-/* The default poll_us: see docs/benchmarks.md for how it was chosen. */
-#define BLKBACK_DEFAULT_POLL_US 50u
+/* The default poll_us. A QD32 disk of this kind goes quiet for 50 us
+ * often enough that a 50 us window slept 0.036 times per request and lost
+ * ~10% to the wake-ups; at 1 ms the backend sleeps ~0.001 times per
+ * request. docs/benchmarks.md, "Block at the ceiling", has the runs. */
+#define BLKBACK_DEFAULT_POLL_US 1000u
 #define BLKBACK_MAX_POLL_US 1000000u /* tests; --disk caps it lower */
 
 /* The defaults: order 4 (512 slots), 256 indirect segments (1 MiB),
