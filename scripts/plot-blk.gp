@@ -1,12 +1,12 @@
 # Plots `pvkvm bench blk` results: IOPS and exits per request, per workload,
-# for host-direct, fv, fv-dma, sync and pv side by side (log scales: the modes span
-# orders of magnitude).
+# for host-direct (sleeping and polling), fv, fv-dma, sync and pv side by side
+# (log scales: the modes span orders of magnitude).
 #
 #   gnuplot -e "datafile='DIR/blk.dat'; outdir='DIR'" scripts/plot-blk.gp
 #
 # datafile has two blocks (index 0: IOPS, index 1: exits per request), each
-# a header line "case host fv fv-dma sync pv" and one row per case; "?" =
-# missing.
+# a header line "case host fv fv-dma sync pv host-poll" and one row per case;
+# "?" = missing.
 
 if (!exists("datafile")) datafile = 'build/bench/blk.dat'
 if (!exists("outdir")) outdir = 'build/bench'
@@ -29,14 +29,15 @@ do for [fmt in "png svg"] {
 		set terminal svg size 1200,900 font ",11" dynamic
 	}
 	set output sprintf("%s/blk.%s", outdir, fmt)
-	set multiplot layout 2,1 title "pvkvm bench blk: same image, host-direct vs fv (ATA PIO) vs fv-dma (ATA bus-master DMA) vs sync hypercall vs pv (blkif)"
+	set multiplot layout 2,1 title "pvkvm bench blk: same image, host-direct (asleep / polling) vs fv (ATA PIO) vs fv-dma (ATA bus-master DMA) vs sync hypercall vs pv (blkif)"
 	set ylabel "IOPS (log)"
 	set title "Requests per second (fv, fv-dma and sync run at queue depth 1)"
 	plot datafile index 0 using 2:xtic(1) lc rgb "#555555", \
 	     '' index 0 using 3 lc rgb "#d62728", \
 	     '' index 0 using 4 lc rgb "#9467bd", \
 	     '' index 0 using 5 lc rgb "#ff7f0e", \
-	     '' index 0 using 6 lc rgb "#2ca02c"
+	     '' index 0 using 6 lc rgb "#2ca02c", \
+	     '' index 0 using 7 lc rgb "#aaaaaa"
 	set ylabel "VMM exits per request (log)"
 	set format y "%g"
 	set title "Exits to the VMM per request, inside the measured window"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `pvkvm bench blk`: the block half of the main job. One image; for each
- * workload (case), the host doing the I/O directly (libaio, O_DIRECT) and
+ * workload (case), the host doing the I/O directly (libaio, O_DIRECT; host
+ * sleeps for completions, host-poll polls for them as pv's backend does) and
  * the guest kernel's blkbench through each disk mode (fv, fv-dma, sync, pv), with
  * IOPS, MB/s, latency and exits per request. bench_blk.c runs it;
  * bench_blk_report.c prints the table, writes JSON and draws the plot.
@@ -13,7 +14,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum blk_bench_mode { BB_HOST, BB_FV, BB_FV_DMA, BB_SYNC, BB_PV, BB_NR_MODES };
+/* Last added last, so blk.dat's columns keep their places. */
+enum blk_bench_mode { BB_HOST, BB_FV, BB_FV_DMA, BB_SYNC, BB_PV, BB_HOST_POLL, BB_NR_MODES };
+
+/* host and host-poll: no guest, so no exits to count. */
+static inline bool blk_bench_mode_is_host(enum blk_bench_mode m)
+{
+	return m == BB_HOST || m == BB_HOST_POLL;
+}
 
 struct blk_bench_case {
 	const char *name; /* "randread-4k-qd32" */

@@ -23,7 +23,7 @@ const char *blk_bench_mode_name(enum blk_bench_mode m)
 {
 	static const char *const names[BB_NR_MODES] = {
 		[BB_HOST] = "host", [BB_FV] = "fv", [BB_FV_DMA] = "fv-dma",
-		[BB_SYNC] = "sync", [BB_PV] = "pv",
+		[BB_SYNC] = "sync", [BB_PV] = "pv", [BB_HOST_POLL] = "host-poll",
 	};
 	return (unsigned)m < BB_NR_MODES ? names[m] : "?";
 }
@@ -46,12 +46,12 @@ static void print_row(FILE *f, const char *name, enum blk_bench_mode m,
 	if (r->skipped)
 		return;
 	if (!r->ok) {
-		fprintf(f, "  %-18s %-6s  FAILED: %s\n", name, blk_bench_mode_name(m), r->error);
+		fprintf(f, "  %-18s %-9s  FAILED: %s\n", name, blk_bench_mode_name(m), r->error);
 		return;
 	}
-	fprintf(f, "  %-18s %-6s %3u %10.0f %9.2f %9.1f %9.1f", name,
+	fprintf(f, "  %-18s %-9s %3u %10.0f %9.2f %9.1f %9.1f", name,
 		blk_bench_mode_name(m), r->qd, r->iops, r->mbps, r->p50_us, r->p99_us);
-	if (m == BB_HOST)
+	if (blk_bench_mode_is_host(m))
 		fprintf(f, " %10s %10s\n", "-", "-");
 	else
 		fprintf(f, " %10.3f %10.3f\n", r->exits_per_req, r->kicks_per_req);
@@ -75,6 +75,7 @@ static void print_ratios(FILE *f, const struct blk_bench_result *res)
 {
 	bool any = false;
 	print_ratio(f, "pv/host", "%.2f", &res[BB_PV], &res[BB_HOST], &any);
+	print_ratio(f, "pv/host-poll", "%.2f", &res[BB_PV], &res[BB_HOST_POLL], &any);
 	print_ratio(f, "pv/fv", "%.1f", &res[BB_PV], &res[BB_FV], &any);
 	print_ratio(f, "pv/fv-dma", "%.2f", &res[BB_PV], &res[BB_FV_DMA], &any);
 	print_ratio(f, "fv-dma/fv", "%.1f", &res[BB_FV_DMA], &res[BB_FV], &any);
@@ -110,6 +111,24 @@ static void print_anchor(const struct blk_bench_report *r, FILE *f)
 	}
 }
 
+/* pv's backend polls where host sleeps; host-poll is the ceiling that
+ * does not pay the wake-ups pv avoids. No target: a figure to read. */
+static void print_poll_ceiling(const struct blk_bench_report *r, FILE *f)
+{
+	bool any = false;
+	for (unsigned int i = 0; i < r->nr_cases; i++) {
+		const struct blk_bench_result *res = r->res[i];
+		if (r->cases[i].qd != 32 || !res[BB_PV].ok || !res[BB_HOST_POLL].ok)
+			continue;
+		if (!any)
+			fprintf(f, "\nagainst the polling ceiling (no target):\n");
+		any = true;
+		fprintf(f, "  %-18s pv/host-poll %.2f   host-poll/host %.2f\n", r->cases[i].name,
+			blk_bench_ratio(&res[BB_PV], &res[BB_HOST_POLL]),
+			blk_bench_ratio(&res[BB_HOST_POLL], &res[BB_HOST]));
+	}
+}
+
 static void print_targets(const struct blk_bench_report *r, FILE *f)
 {
 	fprintf(f, "\ntargets at QD32 (pv/host >= %.2f, pv/fv >= %.0f, pv exits/req <= %.2f):\n",
@@ -127,6 +146,7 @@ static void print_targets(const struct blk_bench_report *r, FILE *f)
 			pf, verdict(&res[BB_PV], &res[BB_FV], pf >= TARGET_PV_OVER_FV),
 			ex, verdict(&res[BB_PV], &res[BB_PV], ex <= TARGET_PV_EXITS_PER_REQ));
 	}
+	print_poll_ceiling(r, f);
 	print_anchor(r, f);
 }
 
@@ -139,11 +159,14 @@ void blk_bench_print_table(const struct blk_bench_report *r, FILE *f)
 		r->rounds == 1 ? "" : "s",
 		(unsigned long long)r->time_ms, (unsigned long long)r->warmup_ms,
 		r->quick ? " (--quick: not for figures)" : "");
-	fprintf(f, "  %-18s %-6s %3s %10s %9s %9s %9s %10s %10s\n", "case", "mode", "qd",
+	static const enum blk_bench_mode order[BB_NR_MODES] = {
+		BB_HOST, BB_HOST_POLL, BB_FV, BB_FV_DMA, BB_SYNC, BB_PV,
+	};
+	fprintf(f, "  %-18s %-9s %3s %10s %9s %9s %9s %10s %10s\n", "case", "mode", "qd",
 		"IOPS", "MB/s", "p50 us", "p99 us", "exits/req", "kicks/req");
 	for (unsigned int i = 0; i < r->nr_cases; i++) {
-		for (int m = 0; m < BB_NR_MODES; m++)
-			print_row(f, r->cases[i].name, (enum blk_bench_mode)m, &r->res[i][m]);
+		for (int k = 0; k < BB_NR_MODES; k++)
+			print_row(f, r->cases[i].name, order[k], &r->res[i][order[k]]);
 		print_ratios(f, r->res[i]);
 	}
 	fprintf(f, "  exits/req: VMM exits inside the measured window per request; kicks/req: the\n"
@@ -167,7 +190,7 @@ static void json_result(FILE *f, const struct blk_bench_result *r, enum blk_benc
 		   "\"iops\": %.1f, \"mbps\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f",
 		r->qd, (unsigned long long)r->ops, (unsigned long long)r->bytes,
 		(unsigned long long)r->elapsed_ns, r->iops, r->mbps, r->p50_us, r->p99_us);
-	if (m != BB_HOST)
+	if (!blk_bench_mode_is_host(m))
 		fprintf(f, ", \"exits\": %llu, \"exits_per_req\": %.5f, \"kicks\": %llu, "
 			   "\"kicks_per_req\": %.5f, \"sleeps\": %llu",
 			(unsigned long long)r->exits, r->exits_per_req,
@@ -188,10 +211,13 @@ static void json_case(FILE *f, const struct blk_bench_case *c,
 		json_result(f, &res[m], (enum blk_bench_mode)m);
 		fprintf(f, "%s\n", m + 1 < BB_NR_MODES ? "," : "");
 	}
-	fprintf(f, "      },\n      \"ratios\": {\"pv_over_host\": %.4f, \"pv_over_fv\": %.4f, "
+	fprintf(f, "      },\n      \"ratios\": {\"pv_over_host\": %.4f, \"pv_over_host_poll\": %.4f, "
+		   "\"host_poll_over_host\": %.4f, \"pv_over_fv\": %.4f, "
 		   "\"pv_over_fv_dma\": %.4f, \"fv_dma_over_fv\": %.4f, "
 		   "\"sync_over_fv\": %.4f}}%s\n",
 		blk_bench_ratio(&res[BB_PV], &res[BB_HOST]),
+		blk_bench_ratio(&res[BB_PV], &res[BB_HOST_POLL]),
+		blk_bench_ratio(&res[BB_HOST_POLL], &res[BB_HOST]),
 		blk_bench_ratio(&res[BB_PV], &res[BB_FV]),
 		blk_bench_ratio(&res[BB_PV], &res[BB_FV_DMA]),
 		blk_bench_ratio(&res[BB_FV_DMA], &res[BB_FV]),
@@ -208,7 +234,7 @@ int blk_bench_write_json(const struct blk_bench_report *r, const char *path)
 	fprintf(f, ",\n  \"benchmark\": \"blk\",\n  \"image_bytes\": %llu,\n"
 		   "  \"image_created\": %s,\n  \"quick\": %s,\n  \"rounds\": %u,\n"
 		   "  \"time_ms\": %llu,\n  \"warmup_ms\": %llu,\n  \"nproc\": %ld,\n"
-		   "  \"modes\": [\"host\", \"fv\", \"fv-dma\", \"sync\", \"pv\"],\n",
+		   "  \"modes\": [\"host\", \"fv\", \"fv-dma\", \"sync\", \"pv\", \"host-poll\"],\n",
 		(unsigned long long)r->image_bytes, r->image_created ? "true" : "false",
 		r->quick ? "true" : "false", r->rounds, (unsigned long long)r->time_ms,
 		(unsigned long long)r->warmup_ms, sysconf(_SC_NPROCESSORS_ONLN));
@@ -234,12 +260,13 @@ static int write_dat(const struct blk_bench_report *r, const char *path)
 	/* Block 0: IOPS; block 1: exits per request (host has none). Failed
 	 * runs are "?" (missing) so gnuplot leaves a gap rather than a zero. */
 	for (int block = 0; block < 2; block++) {
-		fprintf(f, "# %s\ncase host fv fv-dma sync pv\n", block ? "exits per request" : "IOPS");
+		fprintf(f, "# %s\ncase host fv fv-dma sync pv host-poll\n",
+			block ? "exits per request" : "IOPS");
 		for (unsigned int i = 0; i < r->nr_cases; i++) {
 			fprintf(f, "%s", r->cases[i].name);
 			for (int m = 0; m < BB_NR_MODES; m++) {
 				const struct blk_bench_result *x = &r->res[i][m];
-				if (!x->ok || (block && m == BB_HOST))
+				if (!x->ok || (block && blk_bench_mode_is_host((enum blk_bench_mode)m)))
 					fprintf(f, " ?");
 				else
 					fprintf(f, " %g", block ? x->exits_per_req : x->iops);
@@ -300,7 +327,8 @@ void blk_bench_write_summary(const struct blk_bench_report *r, const char *dir)
 				.metric = "IOPS", .value = x->iops,
 				.spread = bench_spread(x->round_iops, x->nr_rounds, x->iops),
 				.vs_host = host->ok && host->iops > 0 ? blk_bench_ratio(x, host) : -1,
-				.exits_per_op = m == BB_HOST ? -1 : x->exits_per_req,
+				.exits_per_op = blk_bench_mode_is_host((enum blk_bench_mode)m) ?
+					-1 : x->exits_per_req,
 			};
 			bench_summary_append(dir, &row);
 		}

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libaio.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,22 @@ static void record(struct hd_state *st, uint64_t ns)
 	st->lat[st->nr_lat++] = ns;
 }
 
+/* At least one completion, asleep or (cfg->poll) by polling: a zero
+ * timeout makes libaio look at its ring in user memory, with no system
+ * call while it is empty. */
+static int reap(struct hd_state *st, struct io_event *ev)
+{
+	static const struct timespec zero;
+	if (!st->cfg->poll)
+		return io_getevents(st->ctx, 1, st->cfg->qd, ev, NULL);
+	for (;;) {
+		int n = io_getevents(st->ctx, 0, st->cfg->qd, ev, (struct timespec *)&zero);
+		if (n != 0)
+			return n;
+		sched_yield();
+	}
+}
+
 /* Keeps qd in flight until `until`; counts completions inside
  * [counting_from, until) into res. -1 on an I/O error. */
 static int run_until(struct hd_state *st, uint64_t counting_from, uint64_t until,
@@ -97,7 +114,7 @@ static int run_until(struct hd_state *st, uint64_t counting_from, uint64_t until
 {
 	struct io_event ev[HD_MAX_QD];
 	for (;;) {
-		int n = io_getevents(st->ctx, 1, st->cfg->qd, ev, NULL);
+		int n = reap(st, ev);
 		if (n < 0)
 			return n == -EINTR ? 0 : -1;
 		uint64_t now = mono_ns();

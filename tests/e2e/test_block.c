@@ -309,8 +309,8 @@ Test(block_bench, quick_run_writes_every_mode, .timeout = 120)
 		snprintf(key, sizeof(key), "\"name\": \"%s\"", cases[i]);
 		cr_expect(count(j, key) == 1, "case %s missing from blk.json", cases[i]);
 	}
-	static const char *const modes[] = { "host", "fv", "fv-dma", "sync", "pv" };
-	for (size_t m = 0; m < 5; m++) {
+	static const char *const modes[] = { "host", "host-poll", "fv", "fv-dma", "sync", "pv" };
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
 		char key[64];
 		snprintf(key, sizeof(key), "\"%s\": {\"ok\": true, \"qd\": ", modes[m]);
 		cr_expect(count(j, key) == 5, "mode %s: %d of 5 cases ok in blk.json", modes[m],
@@ -318,6 +318,7 @@ Test(block_bench, quick_run_writes_every_mode, .timeout = 120)
 	}
 	cr_expect(count(j, "\"exits_per_req\": ") == 20, "exits_per_req for each guest run");
 	cr_expect(count(j, "\"pv_over_host\": ") == 5, "ratios for each case");
+	cr_expect(count(j, "\"pv_over_host_poll\": ") == 5, "the polling ceiling for each case");
 	cr_expect(strstr(j, "\"platform\": {") && strstr(j, "\"sse_ud_without_osfxsr\": "),
 		  "blk.json does not say which platform it measured");
 	const char *c = strstr(j, "\"cases\": [");
