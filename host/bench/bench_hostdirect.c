@@ -96,11 +96,11 @@ static void record(struct hd_state *st, uint64_t ns)
  * call while it is empty. */
 static int reap(struct hd_state *st, struct io_event *ev)
 {
-	static const struct timespec zero;
+	struct timespec zero = { 0, 0 };
 	if (!st->cfg->poll)
 		return io_getevents(st->ctx, 1, st->cfg->qd, ev, NULL);
 	for (;;) {
-		int n = io_getevents(st->ctx, 0, st->cfg->qd, ev, (struct timespec *)&zero);
+		int n = io_getevents(st->ctx, 0, st->cfg->qd, ev, &zero);
 		if (n != 0)
 			return n;
 		sched_yield();
