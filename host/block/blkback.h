@@ -45,7 +45,7 @@ struct blkback_config {
 
 /* The default poll_us. A QD32 disk of this kind goes quiet for 50 us
  * often enough that a 50 us window slept 0.036 times per request and lost
- * ~10% to the wake-ups; at 1 ms the backend sleeps ~0.001 times per
+ * ~10% to the wake-ups; at 1 ms the backend sleeps 0.001-0.002 times per
  * request. docs/benchmarks.md, "Block at the ceiling", has the runs. */
 #define BLKBACK_DEFAULT_POLL_US 1000u
 #define BLKBACK_MAX_POLL_US 1000000u /* tests; --disk caps it lower */
