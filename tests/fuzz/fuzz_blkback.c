@@ -138,9 +138,7 @@ static void disconnect(void)
 {
 	if (!connected)
 		return;
-	xenbus_set_state(vm.store, FE_DIR, PVKVM_XB_CLOSING);
-	xenbus_set_state(vm.store, FE_DIR, PVKVM_XB_CLOSED);
-	evtchn_close(vm.evtchn, (unsigned int)port);
+	fuzz_vm_close_frontend(FE_DIR, port);
 	connected = false;
 }
 

@@ -40,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +55,7 @@
 #include "host/services/xenbus.h"
 #include "hypercall/pvkvm_netif.h"
 #include "tests/fuzz/dfetch.h"
+#include "tests/unit/net_loop_port.h"
 
 #define FUZZ_NAME "fuzz_netif"
 #include "tests/fuzz/fuzz_vm.h"
@@ -83,65 +83,18 @@ static uint8_t low_pattern[LOW];
 
 /* ---- the harness's frame port ------------------------------------------------ */
 
-struct fz_port {
-	struct net_port port;
-	pthread_mutex_t lock;
-	int efd;
-	bool drop_all;
-	struct net_pkt *in[MAX_FRAMES * 2];
-	unsigned int head, count;
-};
-
-static struct fz_port *fp;
+/* net_loop_port.h's receive queue, under a send that checks each frame
+ * and keeps none. */
+static struct loop_port *fp;
+static bool drop_all;
 
 static unsigned int fz_send(struct net_port *p, struct net_pkt *const *pkts, unsigned int n)
 {
-	struct fz_port *f = (struct fz_port *)p;
+	(void)p;
 	for (unsigned int i = 0; i < n; i++)
 		check(pkts[i]->len >= PVKVM_NETIF_FRAME_MIN && pkts[i]->len <= PVKVM_NETIF_FRAME_MAX,
 		      "a frame sent with an impossible length");
-	return f->drop_all ? 0 : n;
-}
-
-static int fz_recv(struct net_port *p, unsigned int q, struct net_pkt *pkt)
-{
-	struct fz_port *f = (struct fz_port *)p;
-	(void)q;
-	pthread_mutex_lock(&f->lock);
-	if (f->count == 0) {
-		uint64_t v;
-		if (read(f->efd, &v, sizeof(v)) < 0) {
-			/* not raised */
-		}
-		pthread_mutex_unlock(&f->lock);
-		return 0;
-	}
-	struct net_pkt *src = f->in[f->head];
-	f->head = (f->head + 1) % (MAX_FRAMES * 2);
-	f->count--;
-	pthread_mutex_unlock(&f->lock);
-	int r = -1;
-	if (src->len < pkt->cap) {
-		pkt->vh = src->vh;
-		pkt->len = src->len;
-		memcpy(pkt->data, src->data, src->len);
-		r = (int)src->len;
-	}
-	net_pkt_free(src);
-	return r;
-}
-
-static int fz_rx_fd(struct net_port *p, unsigned int q)
-{
-	(void)q;
-	return ((struct fz_port *)p)->efd;
-}
-
-static void fz_set_offload(struct net_port *p, bool csum, bool tso4)
-{
-	(void)p;
-	(void)csum;
-	(void)tso4;
+	return drop_all ? 0 : n;
 }
 
 static void fz_close(struct net_port *p)
@@ -150,41 +103,22 @@ static void fz_close(struct net_port *p)
 }
 
 static const struct net_port_ops fz_ops = {
-	.send = fz_send, .recv = fz_recv, .rx_fd = fz_rx_fd,
-	.set_offload = fz_set_offload, .close = fz_close,
+	.send = fz_send, .recv = loop_recv, .rx_fd = loop_rx_fd,
+	.set_offload = loop_set_offload, .close = fz_close,
 };
-
-static void fz_flush(void)
-{
-	pthread_mutex_lock(&fp->lock);
-	while (fp->count) {
-		net_pkt_free(fp->in[fp->head]);
-		fp->head = (fp->head + 1) % (MAX_FRAMES * 2);
-		fp->count--;
-	}
-	pthread_mutex_unlock(&fp->lock);
-}
 
 /* A port never hands out an empty frame (recv's 0 means "none"). */
 static void fz_inject(const struct net_vhdr *vh, uint32_t len)
 {
+	static uint8_t frame[UINT16_MAX + 1];
 	if (len == 0)
 		len = 1;
-	struct net_pkt *p = net_pkt_new(len ? len : 1);
-	check(p != NULL, "frame");
-	p->vh = *vh;
-	p->len = len;
+	check(len <= sizeof(frame), "frame");
 	for (uint32_t i = 0; i < len; i++)
-		p->data[i] = (uint8_t)(i * 7 + len);
-	pthread_mutex_lock(&fp->lock);
-	check(fp->count < MAX_FRAMES * 2, "port queue");
-	fp->in[(fp->head + fp->count) % (MAX_FRAMES * 2)] = p;
-	fp->count++;
-	uint64_t one = 1;
-	if (write(fp->efd, &one, sizeof(one)) < 0) {
-		/* cannot overflow */
-	}
-	pthread_mutex_unlock(&fp->lock);
+		frame[i] = (uint8_t)(i * 7 + len);
+	/* Only the device takes frames out meanwhile: the count can only fall. */
+	check(loop_inbound(fp) < MAX_FRAMES * 2, "port queue");
+	loop_inject(fp, vh, frame, len);
 }
 
 /* ---- the VM --------------------------------------------------------------------- */
@@ -201,12 +135,10 @@ static void init(void)
 	 * descriptor tables, start-info live below 1 MiB), never granted. */
 	check(gmem_set_access(&vm.mem, 0, LOW, GMEM_NONE) == 0, "low pages");
 
-	fp = calloc(1, sizeof(*fp));
-	check(fp != NULL, "port");
-	pthread_mutex_init(&fp->lock, NULL);
-	fp->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	fp->port = (struct net_port){ .ops = &fz_ops, .kind = "fuzz", .nr_queues = 1,
-				      .gso_ok = true };
+	fp = loop_port_new(1, true);
+	check(fp->efd >= 0, "port");
+	fp->port.ops = &fz_ops;
+	fp->port.kind = "fuzz";
 	struct netback_config cfg;
 	netback_config_default(&cfg, 0);
 	dev = netback_create(&fp->port, &cfg);
@@ -235,9 +167,7 @@ static void disconnect(void)
 {
 	if (!connected)
 		return;
-	xenbus_set_state(vm.store, FE_DIR, PVKVM_XB_CLOSING);
-	xenbus_set_state(vm.store, FE_DIR, PVKVM_XB_CLOSED);
-	evtchn_close(vm.evtchn, (unsigned int)port);
+	fuzz_vm_close_frontend(FE_DIR, port);
 	connected = false;
 }
 
@@ -320,7 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct netif_rx_sring *rxs = (void *)rx_page;
 	if (fresh) {
 		disconnect();
-		fz_flush();
+		loop_drop_inbound(fp);
 		uint32_t start;
 		memcpy(&start, hdr + 4, 4);
 		memset(tx_page, 0, PVKVM_PAGE_SIZE);
@@ -333,7 +263,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sim_nchain = 0;
 		sim_skipping = false;
 	}
-	fp->drop_all = flags & 0x40;
+	drop_all = flags & 0x40;
 
 	/* Frames for the port to hand the device. */
 	struct { struct net_vhdr vh; uint16_t len; } fr[MAX_FRAMES];

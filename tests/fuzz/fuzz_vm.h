@@ -23,6 +23,7 @@
 #include "host/services/evtchn.h"
 #include "host/services/grant.h"
 #include "host/services/store.h"
+#include "host/services/xenbus.h"
 
 #define FUZZ_VM_MEM (8u << 20)
 #define FUZZ_VM_GNT_GPA 0x100000u
@@ -67,6 +68,15 @@ static void set_grant(uint32_t ref, uint64_t gpa, uint16_t flags)
 	e->domid = 0;
 	e->frame = (uint32_t)(gpa / PVKVM_PAGE_SIZE);
 	__atomic_store_n(&e->flags, flags, __ATOMIC_RELEASE);
+}
+
+/* The frontend at fe_dir leaves as a guest's would: Closing, Closed, and
+ * its event channel port gone. */
+static void fuzz_vm_close_frontend(const char *fe_dir, int port)
+{
+	xenbus_set_state(vm.store, fe_dir, PVKVM_XB_CLOSING);
+	xenbus_set_state(vm.store, fe_dir, PVKVM_XB_CLOSED);
+	evtchn_close(vm.evtchn, (unsigned int)port);
 }
 
 #endif

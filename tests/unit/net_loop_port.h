@@ -3,6 +3,7 @@
  * A frame port for unit tests of the NIC models: what the device sends is
  * kept for the test to look at; what the test injects is received, through
  * a real eventfd the device's thread polls. Offload settings are recorded.
+ * fuzz_netif uses its receive side under a send of its own.
  */
 #ifndef PVKVM_TEST_NET_LOOP_PORT_H
 #define PVKVM_TEST_NET_LOOP_PORT_H
@@ -90,16 +91,33 @@ static void loop_set_offload(struct net_port *np, bool csum, bool tso4)
 	l->tso4 = tso4;
 }
 
-static void loop_close(struct net_port *np)
+/* Frees every injected frame the device has not received yet. */
+static void loop_drop_inbound(struct loop_port *l)
 {
-	struct loop_port *l = (struct loop_port *)np;
-	for (unsigned int i = 0; i < l->nsent; i++)
-		net_pkt_free(l->sent[i]);
+	pthread_mutex_lock(&l->lock);
 	while (l->in_count) {
 		net_pkt_free(l->in[l->in_head]);
 		l->in_head = (l->in_head + 1) % LOOP_MAX;
 		l->in_count--;
 	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* Injected frames the device has not received yet. */
+static inline unsigned int loop_inbound(struct loop_port *l)
+{
+	pthread_mutex_lock(&l->lock);
+	unsigned int n = l->in_count;
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
+static void loop_close(struct net_port *np)
+{
+	struct loop_port *l = (struct loop_port *)np;
+	for (unsigned int i = 0; i < l->nsent; i++)
+		net_pkt_free(l->sent[i]);
+	loop_drop_inbound(l);
 	close(l->efd);
 	free(l);
 }
@@ -138,7 +156,7 @@ static void loop_inject(struct loop_port *l, const struct net_vhdr *vh,
 	pthread_mutex_unlock(&l->lock);
 }
 
-static unsigned int loop_nsent(struct loop_port *l)
+static inline unsigned int loop_nsent(struct loop_port *l)
 {
 	pthread_mutex_lock(&l->lock);
 	unsigned int n = l->nsent;
