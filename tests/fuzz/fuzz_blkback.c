@@ -269,14 +269,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* Pages the backend could not write must be as we left them. */
-	for (unsigned int i = 0; i < NR_DATA; i++) {
-		bool writable = (used_flags[i] & PVKVM_GTF_PERMIT) &&
-				!(used_flags[i] & PVKVM_GTF_READONLY);
-		if (writable)
-			continue;
-		check(memcmp(dpages + i * PVKVM_PAGE_SIZE, data_pattern + i * PVKVM_PAGE_SIZE,
-			     PVKVM_PAGE_SIZE) == 0, "a page not granted writable changed");
-	}
+	fuzz_vm_check_unwritable(dpages, data_pattern, used_flags, NR_DATA);
 	struct stat st;
 	check(fstat(img->fd, &st) == 0 && st.st_size == (off_t)sizeof(image_copy),
 	      "the image changed size");

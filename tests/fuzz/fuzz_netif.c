@@ -362,14 +362,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* Pages the backend could not write must be as we left them. */
-	for (unsigned int i = 0; i < NR_DATA; i++) {
-		bool writable = (used_flags[i] & PVKVM_GTF_PERMIT) &&
-				!(used_flags[i] & PVKVM_GTF_READONLY);
-		if (writable)
-			continue;
-		check(memcmp(dpages + i * PVKVM_PAGE_SIZE, data_pattern + i * PVKVM_PAGE_SIZE,
-			     PVKVM_PAGE_SIZE) == 0, "a page not granted writable changed");
-	}
+	fuzz_vm_check_unwritable(dpages, data_pattern, used_flags, NR_DATA);
 	check(memcmp(gmem_ptr(&vm.mem, 0, LOW), low_pattern, LOW) == 0,
 	      "the first MiB changed");
 	return 0;

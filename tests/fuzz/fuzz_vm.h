@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <urcu.h>
 
@@ -77,6 +78,22 @@ static void fuzz_vm_close_frontend(const char *fe_dir, int port)
 	xenbus_set_state(vm.store, fe_dir, PVKVM_XB_CLOSING);
 	xenbus_set_state(vm.store, fe_dir, PVKVM_XB_CLOSED);
 	evtchn_close(vm.evtchn, (unsigned int)port);
+}
+
+/* The n pages at pages were written with pattern and granted with
+ * flags[i] (0: not granted): those the backend may not write still hold
+ * it. */
+static void fuzz_vm_check_unwritable(const uint8_t *pages, const uint8_t *pattern,
+				     const uint16_t *flags, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		bool writable = (flags[i] & PVKVM_GTF_PERMIT) && !(flags[i] & PVKVM_GTF_READONLY);
+		if (writable)
+			continue;
+		check(memcmp(pages + (size_t)i * PVKVM_PAGE_SIZE,
+			     pattern + (size_t)i * PVKVM_PAGE_SIZE, PVKVM_PAGE_SIZE) == 0,
+		      "a page not granted writable changed");
+	}
 }
 
 #endif
