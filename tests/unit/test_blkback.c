@@ -373,6 +373,23 @@ Test(blkback, multi_page_ring_and_partial_segments)
 				     "every segment grant released");
 }
 
+/* n new pages for one request from sector on, page i holding sectors
+ * sector + 8i .. + 7 in pattern tag. */
+static void alloc_pattern_pages(uint64_t *pages, unsigned int n, uint64_t sector,
+				unsigned int tag)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		pages[i] = fake_vm_alloc_pages(1);
+		fill_sectors(fake_vm_page(pages[i]), sector + i * 8, 8, tag);
+	}
+}
+
+static void zero_pages(const uint64_t *pages, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		memset(fake_vm_page(pages[i]), 0, PVKVM_PAGE_SIZE);
+}
+
 static void indirect_rw(uint8_t op, uint64_t sector, uint64_t *pages,
 			unsigned int nseg, uint64_t id)
 {
@@ -395,16 +412,12 @@ Test(blkback, indirect_one_mib_write_and_read_beside_small_ones)
 	connect_frontend(0);
 	static uint64_t pages[256];
 	const uint64_t sector = 40000;
-	for (unsigned int i = 0; i < 256; i++) {
-		pages[i] = fake_vm_alloc_pages(1);
-		fill_sectors(fake_vm_page(pages[i]), sector + i * 8, 8, 3);
-	}
+	alloc_pattern_pages(pages, 256, sector, 3);
 	indirect_rw(PVKVM_BLKIF_OP_WRITE, sector, pages, 256, 77);
 	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_OKAY);
 	check_file(sector, 2048, 3);
 
-	for (unsigned int i = 0; i < 256; i++)
-		memset(fake_vm_page(pages[i]), 0, PVKVM_PAGE_SIZE);
+	zero_pages(pages, 256);
 	indirect_rw(PVKVM_BLKIF_OP_READ, sector, pages, 256, 78);
 	/* Small reads queued behind the big one may well finish first. */
 	uint64_t small[4];
@@ -713,15 +726,11 @@ Test(blkback, data_copy_moves_the_same_bytes)
 	connect_frontend(0);
 	static uint64_t pages[64];
 	const uint64_t sector = 20000;
-	for (unsigned int i = 0; i < 64; i++) {
-		pages[i] = fake_vm_alloc_pages(1);
-		fill_sectors(fake_vm_page(pages[i]), sector + i * 8, 8, 5);
-	}
+	alloc_pattern_pages(pages, 64, sector, 5);
 	indirect_rw(PVKVM_BLKIF_OP_WRITE, sector, pages, 64, 1);
 	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_OKAY);
 	check_file(sector, 64 * 8, 5);
-	for (unsigned int i = 0; i < 64; i++)
-		memset(fake_vm_page(pages[i]), 0, PVKVM_PAGE_SIZE);
+	zero_pages(pages, 64);
 	indirect_rw(PVKVM_BLKIF_OP_READ, sector, pages, 64, 2);
 	cr_assert_eq(one_request_status(), PVKVM_BLKIF_RSP_OKAY);
 	for (unsigned int i = 0; i < 64; i++)
