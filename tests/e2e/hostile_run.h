@@ -97,4 +97,25 @@ static unsigned int count_lines(const char *out, const char *needle)
 	return n;
 }
 
+/* How far above a well-behaved run's peak a hostile case may go. */
+#define HRUN_SLACK_KIB (32u * 1024)
+
+/* What every hostile case must show: exit 0, "PROG: NAME: ok", "PROG:
+ * OTHER: ok" (the device it did not attack still works), broken_lines
+ * "ring broken" lines, and a peak within HRUN_SLACK_KIB of base_kib. */
+static void hrun_expect_survived(const struct hrun *r, const char *prog, const char *name,
+				 const char *other, unsigned int broken_lines, long base_kib)
+{
+	char ok[96], other_ok[96];
+	snprintf(ok, sizeof(ok), "%s: %s: ok", prog, name);
+	snprintf(other_ok, sizeof(other_ok), "%s: %s: ok", prog, other);
+	cr_assert_eq(r->status, 0, "exit %d:\n%s", r->status, r->out);
+	cr_assert(strstr(r->out, ok), "%s", r->out);
+	cr_assert(strstr(r->out, other_ok), "%s", r->out);
+	cr_assert_eq(count_lines(r->out, "ring broken"), broken_lines, "%s", r->out);
+	cr_assert_lt(r->hwm_kib, base_kib + HRUN_SLACK_KIB,
+		     "peak memory %ld KiB against %ld KiB for a well-behaved run",
+		     r->hwm_kib, base_kib);
+}
+
 #endif

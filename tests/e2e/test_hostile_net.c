@@ -31,7 +31,6 @@
 #include "hostile_run.h"
 #include "pvkvm_run.h"
 
-#define SLACK_KIB (32u * 1024)
 #define RXQ_LEN 256u /* NETBACK_RXQ_LEN (host/net/netback.h) */
 #define FLOOD 2000u  /* frames prog_hostile_net.c's rx-flood sends */
 
@@ -101,15 +100,7 @@ static struct hrun *hostile(const char *name, unsigned int broken_lines)
 	long base = baseline_kib();
 	char *args[] = { "hostilenet", (char *)name, NULL };
 	struct hrun *r = run_guest(args);
-	char ok[96];
-	snprintf(ok, sizeof(ok), "hostilenet: %s: ok", name);
-	cr_assert_eq(r->status, 0, "exit %d:\n%s", r->status, r->out);
-	cr_assert(strstr(r->out, ok), "%s", r->out);
-	cr_assert(strstr(r->out, "hostilenet: vif1: ok"), "%s", r->out);
-	cr_assert_eq(count_lines(r->out, "ring broken"), broken_lines, "%s", r->out);
-	cr_assert_lt(r->hwm_kib, base + SLACK_KIB,
-		     "peak memory %ld KiB against %ld KiB for a well-behaved run",
-		     r->hwm_kib, base);
+	hrun_expect_survived(r, "hostilenet", name, "vif1", broken_lines, base);
 	cr_log_info("%s: peak %ld KiB (well-behaved %ld KiB)", name, r->hwm_kib, base);
 	return r;
 }
