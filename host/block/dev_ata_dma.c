@@ -16,6 +16,7 @@
 #include "host/block/ata_taskfile.h"
 #include "host/block/blk_image.h"
 #include "host/core/stats.h"
+#include "host/mem/gmem_dma.h"
 #include "host/mem/guest_mem.h"
 #include "hypercall/pvkvm_abi.h"
 
@@ -34,7 +35,6 @@ enum dma_counter {
 struct ata_dma {
 	struct ata_disk *disk;
 	const struct guest_mem *mem;
-	uint64_t protect_below; /* no PRD table or region may start below */
 
 	uint8_t bm_cmd, bm_status;
 	uint32_t prdt;
@@ -56,21 +56,6 @@ static void dma_count(struct ata_dma *x, enum dma_counter c, uint64_t n)
 }
 
 /* ---- the PRD walk ------------------------------------------------------- */
-
-/*
- * Host pointer for a guest region the controller may touch, or NULL. Real
- * bus masters reach any RAM; this one reaches only what the guest itself
- * may access the same way (GMEM_WRITE where the disk's data lands,
- * GMEM_READ where it comes from), so a CPL3 guest cannot have the VMM
- * write its read-only text, its hypercall page or anything the VMM keeps.
- */
-static void *guest_region(const struct ata_dma *x, uint64_t gpa, uint64_t len,
-			  unsigned int acc)
-{
-	if (gpa < x->protect_below)
-		return NULL;
-	return gmem_guest_ptr(x->mem, gpa, len, acc);
-}
 
 /* Regions that follow each other in guest memory become one iovec: the
  * same bytes in the same order, and the kernel walks one segment instead
@@ -103,7 +88,7 @@ static int build_iov(struct ata_dma *x, uint64_t bytes, bool write,
 
 	for (; at + sizeof(struct ata_prd) <= span_end; at += sizeof(struct ata_prd)) {
 		struct ata_prd prd;
-		if (at < x->protect_below || gmem_guest_read(x->mem, at, &prd, sizeof(prd)))
+		if (gmem_dma_read(x->mem, at, &prd, sizeof(prd)))
 			return -EFAULT;
 		uint64_t base = le32toh(prd.base) & ~1u;
 		uint32_t flags = le32toh(prd.flags_len);
@@ -111,7 +96,7 @@ static int build_iov(struct ata_dma *x, uint64_t bytes, bool write,
 		if (len == 0)
 			len = ATA_PRD_MAX_BYTES;
 		uint32_t take = left < len ? (uint32_t)left : len;
-		void *p = guest_region(x, base, take, acc);
+		void *p = gmem_dma_ptr(x->mem, base, take, acc);
 		if (!p)
 			return -EFAULT;
 		append_region(x, &n, p, take);
@@ -392,7 +377,6 @@ struct ata_dma *ata_dma_new(const struct blk_image *img,
 		return NULL;
 	}
 	x->mem = mem;
-	x->protect_below = PVKVM_GUEST_LOAD_MIN;
 	/* As a BIOS leaves it: drive 0 set up for DMA. */
 	x->bm_status = ATA_BM_ST_DRV0_DMA;
 	for (unsigned int i = 0; i < DMA_C_COUNT; i++)

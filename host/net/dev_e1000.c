@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "host/core/stats.h"
+#include "host/mem/gmem_dma.h"
 #include "host/mem/guest_mem.h"
 #include "host/net/net_port.h"
 #include "host/net/nic_rx.h"
@@ -55,7 +56,6 @@ struct e1000 {
 	pthread_mutex_t lock;
 	struct net_port *port;
 	const struct guest_mem *mem;
-	uint64_t protect_below;
 	uint8_t mac[6];
 	uint16_t eeprom[E1000_EEPROM_WORDS];
 
@@ -100,28 +100,20 @@ static uint8_t *ring_ptr(struct e1000 *e, const struct ring *r)
 	uint32_t n = ring_slots(r);
 	if (n == 0 || r->head >= n || r->tail >= n)
 		return NULL;
-	if (base < e->protect_below) {
-		count(e, E1K_C_BAD_DMA, 1);
-		return NULL;
-	}
 	/* The NIC reads descriptors and writes their status back: the guest
-	 * must be able to do both itself (see buffer_ptr). */
-	uint8_t *p = gmem_guest_ptr(e->mem, base, (uint64_t)n * DESC, GMEM_RW);
+	 * must be able to do both itself. */
+	uint8_t *p = gmem_dma_ptr(e->mem, base, (uint64_t)n * DESC, GMEM_RW);
 	if (!p)
 		count(e, E1K_C_BAD_DMA, 1);
 	return p;
 }
 
-/*
- * A buffer the NIC may read (GMEM_READ: transmit) or write (GMEM_WRITE:
- * receive), or NULL. Real DMA reaches any RAM; this NIC reaches only what
- * the guest may touch the same way, so a CPL3 guest cannot have the VMM
- * write its read-only pages or the VMM's own.
- */
+/* A buffer the NIC may read (GMEM_READ: transmit) or write (GMEM_WRITE:
+ * receive), or NULL (host/mem/gmem_dma.h says what it may reach). */
 static uint8_t *buffer_ptr(struct e1000 *e, uint64_t gpa, uint64_t len,
 			   unsigned int acc)
 {
-	uint8_t *p = gpa < e->protect_below ? NULL : gmem_guest_ptr(e->mem, gpa, len, acc);
+	uint8_t *p = gmem_dma_ptr(e->mem, gpa, len, acc);
 	if (!p)
 		count(e, E1K_C_BAD_DMA, 1);
 	return p;
@@ -514,7 +506,6 @@ struct e1000 *e1000_new(const uint8_t mac[6], struct net_port *port,
 	pthread_mutex_init(&e->lock, NULL);
 	e->port = port;
 	e->mem = mem;
-	e->protect_below = PVKVM_GUEST_LOAD_MIN;
 	memcpy(e->mac, mac, 6);
 	load_eeprom(e);
 	reset(e);
